@@ -1,0 +1,162 @@
+"""Settings for SAT Portal, read from the environment (every variable is in the README)."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+
+
+def envbool(name: str, default: str) -> bool:
+    value = os.getenv(name, default).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def envint(name: str, default: str) -> int:
+    value = os.getenv(name, default)
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+DEBUG = envbool("DEBUG", "false")
+SECRET_KEY = os.getenv("SECRET_KEY", DEV_SECRET_KEY)
+if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. Set it to a long random value, or set DEBUG=true for local use."
+    )
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", "")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto, so that Tenant URLs and
+# SCIM meta.location say https.
+if envbool("USE_X_FORWARDED_PROTO", "false"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", "false")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "sites",
+    "scim_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "scim_app.middleware.ScimRequestGuard",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sat_portal.urls"
+WSGI_APPLICATION = "sat_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Unset: a SQLite file in the checkout, so one can clone, install and run with no set-up.
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.getenv("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=envint("DB_CONN_MAX_AGE", "60"),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "sites:list"
+LOGOUT_REDIRECT_URL = "login"
+
+# SCIM bodies above this are refused with 413 (Entra's largest requests are far smaller).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# The public Tenant URL, when the request's own host is not the one Entra should use
+# (e.g. https://sat.example.com/api/v2/scim). Empty: built from each request.
+SCIM_BASE_URL = os.getenv("SCIM_BASE_URL", "").rstrip("/")
+# Largest page a SCIM list returns, whatever `count` asks for.
+SCIM_MAX_PAGE_SIZE = envint("SCIM_MAX_PAGE_SIZE", "500")
+# How long an old Secret Token keeps working after a new one is issued (seconds).
+SCIM_TOKEN_GRACE_PERIOD = envint("SCIM_TOKEN_GRACE_PERIOD", str(24 * 3600))
+
+SCIM_SERVICE_PROVIDER = {
+    "USER_MODEL_GETTER": "scim_app.models.get_user_model",
+    "GROUP_MODEL": "scim_app.models.ScimGroup",
+    "USER_ADAPTER": "scim_app.adapters.UserAdapter",
+    "GROUP_ADAPTER": "scim_app.adapters.GroupAdapter",
+    "USER_FILTER_PARSER": "scim_app.filters.UserFilter",
+    "GROUP_FILTER_PARSER": "scim_app.filters.GroupFilter",
+    "AUTH_CHECK_MIDDLEWARE": "scim_app.auth.SiteTokenAuth",
+    "SERVICE_PROVIDER_CONFIG_MODEL": "scim_app.schemas.ServiceProviderConfig",
+    "BASE_LOCATION_GETTER": "scim_app.locations.base_location",
+    "WWW_AUTHENTICATE_HEADER": 'Bearer realm="SAT Portal SCIM"',
+    "NETLOC": "unused: locations come from SCIM_BASE_URL or the request",
+    "AUTHENTICATION_SCHEMES": [
+        {
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "The site's Secret Token, sent as Authorization: Bearer <token>.",
+            "primary": True,
+        }
+    ],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    # django-scim2 logs whole request and response bodies (personal data) at DEBUG.
+    "loggers": {"django_scim": {"level": "INFO"}},
+}

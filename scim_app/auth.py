@@ -1,0 +1,58 @@
+"""Bearer token -> site, before any SCIM view runs.
+
+Security invariant: every SCIM request either carries an active token of a site
+with SAT enabled, and then `request.scim_site` is that site and every read and
+write is scoped to it, or it is answered 401 here and no view runs.
+"""
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django_scim.middleware import SCIMAuthCheckMiddleware
+
+from sites import tokens
+
+from .errors import ScimError, error_response
+
+logger = logging.getLogger(__name__)
+
+
+def bearer_credentials(request: HttpRequest) -> str | None:
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+class SiteTokenAuth(SCIMAuthCheckMiddleware):
+    """django-scim2's AUTH_CHECK_MIDDLEWARE hook, wrapped around every SCIM view."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        request.scim_site = request.scim_token = None
+        try:
+            credentials = bearer_credentials(request)
+            if credentials is None:
+                raise ScimError(401, "Send the site's Secret Token as 'Authorization: Bearer …'.")
+            token = tokens.verify_token(credentials)
+            if token is None:
+                raise ScimError(
+                    401,
+                    "The Secret Token is not valid: it is unknown, revoked or expired. "
+                    "Copy a current token from the site's SAT settings.",
+                )
+            if not token.site.sat_enabled:
+                raise ScimError(401, "Security awareness training is disabled for this site.")
+        except ScimError as exc:
+            return error_response(exc)
+        except Exception:
+            # Raised here, an exception would escape django-scim2's error handling as HTML.
+            logger.exception("SCIM authentication failed unexpectedly")
+            return error_response(ScimError(500, "An unexpected error occurred."))
+        request.scim_token = token
+        request.scim_site = token.site
+        return None
+
+    # The library logs whole bodies at DEBUG: personal data and, in headers' place, nothing
+    # we want in logs. The provisioning log records requests, redacted.
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        return response

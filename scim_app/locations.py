@@ -1,0 +1,18 @@
+"""Absolute URLs of the SCIM endpoint: the Tenant URL and each resource's meta.location."""
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+def tenant_url(request: HttpRequest) -> str:
+    """The URL to paste into Entra's Tenant URL field, e.g. https://host/api/v2/scim."""
+    return settings.SCIM_BASE_URL or request.build_absolute_uri(reverse("scim:root")).rstrip("/")
+
+
+def base_location(request: HttpRequest | None = None, *args, **kwargs) -> str:
+    """django-scim2's BASE_LOCATION_GETTER: scheme and host that SCIM paths are joined to."""
+    if settings.SCIM_BASE_URL:
+        scheme, _, rest = settings.SCIM_BASE_URL.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+    return request.build_absolute_uri("/").rstrip("/")

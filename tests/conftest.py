@@ -1,0 +1,123 @@
+"""Personas shared by every test.
+
+Alice is an admin of Northwind IT (an MSP) and Bob a read-only engineer there; their
+sites are Contoso and Fabrikam. Charlie works for another MSP, Tailspin, whose site
+Woodgrove must never be visible to Alice or Bob, nor Contoso's data to Woodgrove's token.
+"""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from sites import tokens
+from sites.models import MSP, Site, Staff
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def msp(db):
+    return MSP.objects.create(name="Northwind IT")
+
+
+@pytest.fixture
+def other_msp(db):
+    return MSP.objects.create(name="Tailspin MSP")
+
+
+@pytest.fixture
+def contoso(msp):
+    return Site.objects.create(msp=msp, name="Contoso")
+
+
+@pytest.fixture
+def fabrikam(msp):
+    return Site.objects.create(msp=msp, name="Fabrikam")
+
+
+@pytest.fixture
+def woodgrove(other_msp):
+    return Site.objects.create(msp=other_msp, name="Woodgrove")
+
+
+def make_staff(username: str, msp: MSP, role: str):
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    Staff.objects.create(user=user, msp=msp, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(msp):
+    return make_staff("alice", msp, Staff.Role.ADMIN)
+
+
+@pytest.fixture
+def bob(msp):
+    return make_staff("bob", msp, Staff.Role.READ_ONLY)
+
+
+@pytest.fixture
+def charlie(other_msp):
+    return make_staff("charlie", other_msp, Staff.Role.ADMIN)
+
+
+class ScimClient:
+    """Sends requests the way Entra does: bearer token, JSON bodies, no Accept header."""
+
+    def __init__(self, token: str | None):
+        self.client = Client()
+        self.token = token
+
+    def request(self, method: str, path: str, body=None, *, raw: bytes | None = None, **extra):
+        if not path.startswith("/"):
+            path = "/api/v2/scim/" + path
+        headers = dict(extra.pop("headers", {}))
+        if self.token is not None:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        data = raw if raw is not None else (json.dumps(body) if body is not None else "")
+        return self.client.generic(
+            method,
+            path,
+            data=data,
+            content_type="application/scim+json; charset=utf-8",
+            headers=headers,
+            **extra,
+        )
+
+    def get(self, path, **params):
+        from urllib.parse import urlencode
+
+        query = f"?{urlencode(params)}" if params else ""
+        return self.request("GET", path + query)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+@pytest.fixture
+def contoso_scim(contoso):
+    _, plaintext = tokens.issue_token(contoso, via="command")
+    return ScimClient(plaintext)
+
+
+@pytest.fixture
+def fabrikam_scim(fabrikam):
+    _, plaintext = tokens.issue_token(fabrikam, via="command")
+    return ScimClient(plaintext)
+
+
+@pytest.fixture
+def woodgrove_scim(woodgrove):
+    _, plaintext = tokens.issue_token(woodgrove, via="command")
+    return ScimClient(plaintext)
