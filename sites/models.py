@@ -110,3 +110,32 @@ class TokenEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} …{self.hint} for {self.site}"
+
+
+class ApiKey(models.Model):
+    """An MSP's key for the REST API (/api/v1/). Only the SHA-256 of the secret is kept.
+
+    A key reaches the sites of its MSP only, and acts with its creator's role at the time
+    of each request: a key whose creator is no longer an admin of that MSP can only read.
+    """
+
+    msp = models.ForeignKey(MSP, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="What the key is for, e.g. 'Onboarding'.")
+    # Used in console URLs instead of the sequential pk, and as the rate-limit bucket.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Hex SHA-256 of the whole secret; unique, so verifying is one indexed lookup.
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=8, help_text="The secret's last characters, for display.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} …{self.hint} ({self.msp})"
