@@ -1,0 +1,1 @@
+"""Benchmark of an Entra provisioning cycle against the SCIM endpoint (see README)."""

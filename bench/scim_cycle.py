@@ -1,0 +1,853 @@
+"""Replay Microsoft Entra ID provisioning against the SCIM endpoint and measure it.
+
+    .venv/bin/python -m bench.scim_cycle --start-server --mode all
+    .venv/bin/python -m bench.scim_cycle --url http://127.0.0.1:8000/api/v2/scim --token satscim_…
+
+Modes (the request shapes follow docs/entra-provisioning.md):
+- cycle: an initial cycle (probe; per user GET filter + POST; per group GET filter +
+  POST; memberships by PATCH Add in batches), then an incremental one (GET /Users/{id}
+  + PATCH for 5% of users, disables, member removals), `--concurrency` requests in flight;
+- scaling: p50 of the common requests at growing site and group sizes, bulk-loaded
+  with COPY, one request at a time; flat means the largest within 1.5x the smallest;
+- floor: the same lookup and INSERT with plain psycopg on one connection.
+
+With `--start-server` gunicorn serves `bench.wsgi_counting`, which adds the number of
+SQL statements each request ran in a response header; against `--url` that column is
+empty unless the server does the same. Scaling and floor need the database
+(`--database-url`, implied by `--start-server`).
+"""
+
+import argparse
+import itertools
+import json
+import queue
+import random
+import statistics
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict
+
+from . import bulk
+from .client import (
+    Budget,
+    BudgetExhausted,
+    Recorder,
+    ScimClient,
+    SiteRef,
+    filter_query,
+    percentile,
+    require_loopback,
+)
+from .server import BenchServer
+
+USER_SCHEMAS = [
+    "urn:ietf:params:scim:schemas:core:2.0:User",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+]
+GROUP_SCHEMAS = [
+    "urn:ietf:params:scim:schemas:core:2.0:Group",
+    "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group",
+]
+PATCH_SCHEMAS = ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]
+GIVEN = ["Dana", "Ravi", "Mei", "Omar", "Sofia", "Jonas", "Aiko", "Lena", "Kofi", "Ines"]
+FAMILY = ["Fisher", "Okafor", "Lindqvist", "Tanaka", "Moreau", "Silva", "Novak", "Haddad"]
+
+CYCLE_KINDS = [
+    "probe",
+    "user GET filter",
+    "user POST",
+    "group GET filter",
+    "group POST",
+    "group PATCH add members",
+    "user GET id",
+    "user PATCH replace",
+    "user PATCH disable",
+    "group GET id",
+    "group PATCH remove member",
+]
+FLAT_RATIO = 1.5
+
+
+class UnexpectedResponse(Exception):
+    pass
+
+
+def expect(kind: str, status: int, body, *allowed: int):
+    if status not in allowed:
+        detail = body.get("detail", "") if isinstance(body, dict) else ""
+        raise UnexpectedResponse(f"{kind}: HTTP {status} {detail}".strip())
+    return body
+
+
+def user_body(user_name: str, number: int) -> dict:
+    given, family = GIVEN[number % len(GIVEN)], FAMILY[number % len(FAMILY)]
+    return {
+        "schemas": USER_SCHEMAS,
+        "externalId": str(uuid.uuid4()),
+        "userName": user_name,
+        "active": True,
+        "emails": [{"primary": True, "type": "work", "value": user_name}],
+        "meta": {"resourceType": "User"},
+        "name": {"formatted": f"{given} {family}", "familyName": family, "givenName": given},
+        "roles": [],
+    }
+
+
+def patch(*operations: dict) -> dict:
+    return {"schemas": PATCH_SCHEMAS, "Operations": list(operations)}
+
+
+# --- running tasks on N threads -------------------------------------------------------
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    seconds: float
+    tasks: int
+    failures: list[str] = field(default_factory=list)
+
+
+def run_phase(
+    name: str,
+    tasks: list[Callable[[ScimClient], None]],
+    tenant_url: str,
+    recorder: Recorder,
+    budget: Budget,
+    concurrency: int,
+) -> PhaseResult:
+    """Run `tasks` (each a short sequence of requests) on `concurrency` threads, each
+    with its own keep-alive connection, like Entra's parallel workers."""
+    work: queue.SimpleQueue = queue.SimpleQueue()
+    for task in tasks:
+        work.put(task)
+    result = PhaseResult(name, 0.0, len(tasks))
+    stop = threading.Event()
+
+    def worker() -> None:
+        client = ScimClient(tenant_url, recorder, budget)
+        try:
+            while not stop.is_set():
+                try:
+                    task = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    task(client)
+                except BudgetExhausted:
+                    stop.set()
+                except Exception as exc:  # reported with the figures, never hidden
+                    result.failures.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            client.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(max(1, concurrency))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def interleave(per_site: list[list]) -> list:
+    """Round-robin over sites, so every site's job is provisioning at the same time."""
+    return [task for batch in itertools.zip_longest(*per_site) for task in batch if task]
+
+
+# --- the Entra cycle ------------------------------------------------------------------
+
+
+@dataclass
+class CyclePlan:
+    site: SiteRef
+    users: int
+    groups: int
+    run: str
+    user_ids: dict[int, str] = field(default_factory=dict)
+    group_ids: dict[int, str] = field(default_factory=dict)
+
+    def user_name(self, number: int) -> str:
+        return f"bench.{self.run}.{number:06d}@{self.site.name.lower().replace(' ', '')}.example"
+
+    def user_id(self, number: int) -> str:
+        if number not in self.user_ids:
+            raise UnexpectedResponse(f"user {number} was not created, so it is not changed")
+        return self.user_ids[number]
+
+    def group_id(self, number: int) -> str:
+        if number not in self.group_ids:
+            raise UnexpectedResponse(f"group {number} was not created, so it is not changed")
+        return self.group_ids[number]
+
+    def group_name(self, number: int) -> str:
+        return f"Bench {self.run} group {number:03d}"
+
+    def memberships(self) -> dict[int, list[int]]:
+        """Every user in two groups (one when there is one group)."""
+        members: dict[int, list[int]] = {g: [] for g in range(self.groups)}
+        for number in range(self.users):
+            for group in {number % self.groups, (number // self.groups) % self.groups}:
+                members[group].append(number)
+        return members
+
+
+def probe_task(plan: CyclePlan) -> Callable[[ScimClient], None]:
+    def task(client: ScimClient) -> None:
+        path = "/Users?" + filter_query("userName", str(uuid.uuid4()))
+        body = expect("probe", *client.request(plan.site, "probe", "GET", path), 200)
+        if body.get("totalResults") != 0:
+            raise UnexpectedResponse(f"probe: totalResults {body.get('totalResults')}")
+
+    return task
+
+
+def match_or_create(
+    client: ScimClient, plan: CyclePlan, resource: str, query: str, body: dict
+) -> str:
+    """Entra's matching step: GET by filter; POST when nothing matched. Returns the id."""
+    kind = "user" if resource == "/Users" else "group"
+    status, answer = client.request(plan.site, f"{kind} GET filter", "GET", f"{resource}?{query}")
+    found = expect(f"{kind} GET filter", status, answer, 200)["Resources"]
+    if found:
+        return found[0]["id"]
+    status, answer = client.request(plan.site, f"{kind} POST", "POST", resource, body)
+    return expect(f"{kind} POST", status, answer, 201)["id"]
+
+
+def user_task(plan: CyclePlan, number: int) -> Callable[[ScimClient], None]:
+    def task(client: ScimClient) -> None:
+        user_name = plan.user_name(number)
+        query = filter_query("userName", user_name)
+        body = user_body(user_name, number)
+        plan.user_ids[number] = match_or_create(client, plan, "/Users", query, body)
+
+    return task
+
+
+def group_task(plan: CyclePlan, number: int) -> Callable[[ScimClient], None]:
+    def task(client: ScimClient) -> None:
+        name = plan.group_name(number)
+        query = "excludedAttributes=members&" + filter_query("displayName", name)
+        body = {
+            "schemas": GROUP_SCHEMAS,
+            "externalId": str(uuid.uuid4()),
+            "displayName": name,
+            "meta": {"resourceType": "Group"},
+        }
+        plan.group_ids[number] = match_or_create(client, plan, "/Groups", query, body)
+
+    return task
+
+
+def add_members_task(plan: CyclePlan, group: int, users: list[int]) -> Callable:
+    def task(client: ScimClient) -> None:
+        values = [{"value": plan.user_ids[u]} for u in users if u in plan.user_ids]
+        body = patch({"op": "Add", "path": "members", "value": values})
+        path = f"/Groups/{plan.group_id(group)}"
+        kind = "group PATCH add members"
+        expect(kind, *client.request(plan.site, kind, "PATCH", path, body), 200, 204)
+
+    return task
+
+
+def update_user_task(plan: CyclePlan, number: int, disable: bool) -> Callable:
+    def task(client: ScimClient) -> None:
+        path = f"/Users/{plan.user_id(number)}"
+        expect("user GET id", *client.request(plan.site, "user GET id", "GET", path), 200)
+        if disable:
+            kind, operation = "user PATCH disable", {"op": "Replace", "path": "active"}
+            operation["value"] = "False"
+        else:
+            kind, operation = "user PATCH replace", {"op": "Replace", "path": "name.familyName"}
+            operation["value"] = f"{FAMILY[number % len(FAMILY)]}-Lee"
+        expect(kind, *client.request(plan.site, kind, "PATCH", path, patch(operation)), 200, 204)
+
+    return task
+
+
+def remove_member_task(plan: CyclePlan, group: int, user: int) -> Callable:
+    def task(client: ScimClient) -> None:
+        path = f"/Groups/{plan.group_id(group)}"
+        status, body = client.request(
+            plan.site, "group GET id", "GET", path + "?excludedAttributes=members"
+        )
+        expect("group GET id", status, body, 200)
+        operation = {"op": "Remove", "path": "members", "value": [{"value": plan.user_id(user)}]}
+        kind = "group PATCH remove member"
+        expect(kind, *client.request(plan.site, kind, "PATCH", path, patch(operation)), 200, 204)
+
+    return task
+
+
+def run_cycle(args, tenant_url: str, sites: list[SiteRef], budget: Budget, db, server) -> dict:
+    recorder = Recorder()
+    run = uuid.uuid4().hex[:6]
+    plans = [CyclePlan(site, args.users, args.groups, run) for site in sites]
+    rng = random.Random(args.seed)
+    phases: list[PhaseResult] = []
+    rss = {"start_kib": server.workers_rss_kib() if server else []}
+
+    def phase(name: str, per_site: list[list]) -> None:
+        if budget.exhausted:
+            return
+        tasks = interleave(per_site)
+        phases.append(run_phase(name, tasks, tenant_url, recorder, budget, args.concurrency))
+        print(f"  {name}: {len(tasks)} tasks in {phases[-1].seconds:.1f} s", flush=True)
+
+    started = time.monotonic()
+    phase("probe", [[probe_task(p)] for p in plans])
+    phase("initial: users", [[user_task(p, n) for n in range(p.users)] for p in plans])
+    phase("initial: groups", [[group_task(p, g) for g in range(p.groups)] for p in plans])
+    batches = []
+    for p in plans:
+        site_batches = []
+        for group, members in p.memberships().items():
+            for i in range(0, len(members), args.member_batch):
+                site_batches.append(add_members_task(p, group, members[i : i + args.member_batch]))
+        batches.append(site_batches)
+    phase("initial: memberships", batches)
+    initial_seconds = time.monotonic() - started
+
+    phase("incremental: probe", [[probe_task(p)] for p in plans])
+    changes = []
+    for p in plans:
+        # 5% of users changed, 2% disabled, 2% removed from a group (at least one each).
+        shares = [max(1, p.users * percent // 100) for percent in (5, 2, 2)]
+        chosen = rng.sample(range(p.users), k=min(p.users, sum(shares)))
+        updates = chosen[: shares[0]]
+        disables = chosen[shares[0] : shares[0] + shares[1]]
+        removals = chosen[shares[0] + shares[1] :]
+        site_tasks = [update_user_task(p, n, disable=False) for n in updates]
+        site_tasks += [update_user_task(p, n, disable=True) for n in disables]
+        site_tasks += [remove_member_task(p, n % p.groups, n) for n in removals]
+        rng.shuffle(site_tasks)
+        changes.append(site_tasks)
+    phase("incremental: changes", changes)
+    wall = time.monotonic() - started
+    rss["end_kib"] = server.workers_rss_kib() if server else []
+
+    summary = recorder.summary(CYCLE_KINDS)
+    per_site = {}
+    for site in sites:
+        site_samples = [s for s in recorder.samples if s.site == site.name]
+        per_site[site.name] = round(len(site_samples) / wall, 1) if wall else None
+    created = {
+        "users (201)": sum(len(p.user_ids) for p in plans),
+        "groups (201)": sum(len(p.group_ids) for p in plans),
+    }
+    if db is not None:
+        site_ids = [bulk.site_for_token(db, site.token) for site in sites]
+        created["in database"] = bulk.counts(db, site_ids)
+    return {
+        "sites": len(sites),
+        "users_per_site": args.users,
+        "groups_per_site": args.groups,
+        "concurrency": args.concurrency,
+        "wall_seconds": round(wall, 2),
+        "initial_cycle_seconds": round(initial_seconds, 2),
+        "phases": [
+            {"name": p.name, "tasks": p.tasks, "seconds": round(p.seconds, 2)} for p in phases
+        ],
+        "requests": summary,
+        "per_site_req_per_s": per_site,
+        "rows": created,
+        "worker_rss_kib": rss,
+        "failures": sorted({f for p in phases for f in p.failures})[:20],
+        "failure_count": sum(len(p.failures) for p in phases),
+        "stopped": budget.exhausted or None,
+    }
+
+
+# --- scaling and floor ----------------------------------------------------------------
+
+
+def timed(kind: str, results: dict[str, list[float]], action: Callable[[], None]) -> None:
+    started = time.monotonic()
+    action()
+    results.setdefault(kind, []).append((time.monotonic() - started) * 1000)
+
+
+def p50(recorder: Recorder, kind: str) -> float | None:
+    values = sorted(s.seconds * 1000 for s in recorder.samples if s.kind == kind)
+    return round(percentile(values, 0.5), 2) if values else None
+
+
+def queries(recorder: Recorder, kind: str) -> float | None:
+    counted = [s.queries for s in recorder.samples if s.kind == kind and s.queries is not None]
+    return round(statistics.fmean(counted), 2) if counted else None
+
+
+def run_scaling(args, tenant_url: str, site: SiteRef, budget: Budget, db, server) -> dict:
+    """One request at a time, so p50 is the request's own cost, not queueing."""
+    site_id = bulk.site_for_token(db, site.token)
+    recorder = Recorder()
+    client = ScimClient(tenant_url, recorder, budget)
+    run = uuid.uuid4().hex[:6]
+    names: list[str] = []
+    ids: list = []
+    failures: list[str] = []
+    rows: list[dict] = []
+    rss = {"start_kib": server.workers_rss_kib() if server else []}
+    posted = itertools.count()
+    rng = random.Random(args.seed)
+
+    def measure(kind: str, label: str, request: Callable[[], None]) -> None:
+        for _ in range(args.repeats):
+            try:
+                request()
+            except UnexpectedResponse as exc:
+                failures.append(str(exc))
+        key = f"{kind} | {label}"
+        for sample in recorder.samples:
+            if sample.kind == kind:
+                sample.kind = key
+        rows.append({"kind": kind, "size": label, "p50_ms": p50(recorder, key)})
+        rows[-1]["queries_per_request"] = queries(recorder, key)
+
+    def call(kind: str, method: str, path: str, body=None, ok=(200,)):
+        status, answer = client.request(site, kind, method, path, body)
+        return expect(kind, status, answer, *ok)
+
+    try:
+        current = bulk.counts(db, [site_id])["users"]
+        for size in sorted(args.sizes):
+            missing = size - current
+            if missing > 0:
+                print(f"  loading {missing} users (site size {size})", flush=True)
+                fresh = [
+                    f"scale.{run}.{len(names) + i:07d}@fabrikam.example" for i in range(missing)
+                ]
+                ids += bulk.load_users(db, site_id, fresh)
+                names += fresh
+                current = size
+            label = f"{current} users"
+            group = str(bulk.create_group(db, site_id, f"Scale {run} site {size}", []))
+            adding = iter(rng.sample(ids, k=min(len(ids), args.repeats)))
+
+            measure(
+                "GET /Users filter userName eq",
+                label,
+                lambda n=names: call(
+                    "GET /Users filter userName eq",
+                    "GET",
+                    "/Users?" + filter_query("userName", rng.choice(n)),
+                ),
+            )
+            measure(
+                "POST /Users",
+                label,
+                lambda: call(
+                    "POST /Users",
+                    "POST",
+                    "/Users",
+                    user_body(f"scale.{run}.post{next(posted):07d}@fabrikam.example", 1),
+                    ok=(201,),
+                ),
+            )
+            measure(
+                "GET /Users?count=100",
+                label,
+                lambda: call("GET /Users?count=100", "GET", "/Users?startIndex=1&count=100"),
+            )
+            measure(
+                "PATCH /Groups add one member",
+                label,
+                lambda g=group, a=adding: call(
+                    "PATCH /Groups add one member",
+                    "PATCH",
+                    f"/Groups/{g}",
+                    patch({"op": "Add", "path": "members", "value": [{"value": str(next(a))}]}),
+                    ok=(200, 204),
+                ),
+            )
+            print(f"  measured at {label}", flush=True)
+
+        for members in sorted(args.group_sizes):
+            if members + args.repeats > len(ids):
+                print(f"  skipping group size {members}: the site has too few users", flush=True)
+                continue
+            label = f"{members} members"
+            group = str(
+                bulk.create_group(db, site_id, f"Scale {run} group {members}", ids[:members])
+            )
+            newcomers = [str(i) for i in ids[members : members + args.repeats]]
+            adding, removing = iter(newcomers), iter(newcomers)
+            measure(
+                "PATCH /Groups add one member",
+                label,
+                lambda g=group, a=adding: call(
+                    "PATCH /Groups add one member",
+                    "PATCH",
+                    f"/Groups/{g}",
+                    patch({"op": "Add", "path": "members", "value": [{"value": next(a)}]}),
+                    ok=(200, 204),
+                ),
+            )
+            measure(
+                "GET /Groups/{id} excludedAttributes=members",
+                label,
+                lambda g=group: call(
+                    "GET /Groups/{id} excludedAttributes=members",
+                    "GET",
+                    f"/Groups/{g}?excludedAttributes=members",
+                ),
+            )
+            measure(
+                "PATCH /Groups remove one member",
+                label,
+                lambda g=group, r=removing: call(
+                    "PATCH /Groups remove one member",
+                    "PATCH",
+                    f"/Groups/{g}",
+                    patch({"op": "Remove", "path": "members", "value": [{"value": next(r)}]}),
+                    ok=(200, 204),
+                ),
+            )
+            print(f"  measured at {label}", flush=True)
+    except BudgetExhausted:
+        pass
+    finally:
+        client.close()
+    rss["end_kib"] = server.workers_rss_kib() if server else []
+    return {
+        "repeats": args.repeats,
+        "rows": rows,
+        "verdicts": verdicts(rows),
+        "worker_rss_kib": rss,
+        "failures": sorted(set(failures))[:20],
+        "failure_count": len(failures),
+        "stopped": budget.exhausted or None,
+    }
+
+
+def verdicts(rows: list[dict]) -> list[dict]:
+    """Per request kind, for site sizes and for group sizes: largest vs smallest p50."""
+    result = []
+    for dimension in ("users", "members"):
+        by_kind: dict[str, list[dict]] = {}
+        for row in rows:
+            if row["size"].endswith(" " + dimension) and row["p50_ms"] is not None:
+                by_kind.setdefault(row["kind"], []).append(row)
+        for kind, measured in by_kind.items():
+            if len(measured) < 2:
+                continue
+            smallest, largest = measured[0], measured[-1]
+            ratio = largest["p50_ms"] / smallest["p50_ms"]
+            result.append(
+                {
+                    "kind": kind,
+                    "from": smallest["size"],
+                    "to": largest["size"],
+                    "ratio": round(ratio, 2),
+                    "flat": ratio <= FLAT_RATIO,
+                }
+            )
+    return result
+
+
+def run_floor(args, tenant_url: str, site: SiteRef, budget: Budget, db) -> dict:
+    """The same lookup and INSERT as plain SQL on one open connection: the least any
+    request can cost. SCIM's figures are measured the same way, one at a time."""
+    site_id = bulk.site_for_token(db, site.token)
+    run = uuid.uuid4().hex[:6]
+    existing = [
+        row[0]
+        for row in db.execute(
+            "SELECT user_name FROM scim_app_scimuser WHERE site_id = %s LIMIT 1000", (site_id,)
+        )
+    ]
+    if not existing:
+        bulk.load_users(db, site_id, [f"floor.{run}.{i:05d}@contoso.example" for i in range(100)])
+        return run_floor(args, tenant_url, site, budget, db)
+    rng = random.Random(args.seed)
+    recorder = Recorder()
+    client = ScimClient(tenant_url, recorder, budget)
+    sql_ms: dict[str, list[float]] = {}
+    failures: list[str] = []
+    try:
+        for i in range(args.repeats):
+            name = rng.choice(existing)
+            timed("select", sql_ms, lambda n=name: bulk.floor_select(db, site_id, n))
+            timed(
+                "insert",
+                sql_ms,
+                lambda n=i: bulk.floor_insert(db, site_id, f"floor.{run}.sql{n:06d}@x.example", n),
+            )
+            path = "/Users?" + filter_query("userName", rng.choice(existing))
+            body = user_body(f"floor.{run}.scim{i:06d}@x.example", i)
+            try:
+                expect("GET filter", *client.request(site, "scim get", "GET", path), 200)
+                expect("POST", *client.request(site, "scim post", "POST", "/Users", body), 201)
+            except UnexpectedResponse as exc:
+                failures.append(str(exc))
+    except BudgetExhausted:
+        pass
+    finally:
+        client.close()
+    result: dict = {
+        "repeats": args.repeats,
+        "failures": sorted(set(failures))[:20],
+        "failure_count": len(failures),
+    }
+    for label, sql_kind, scim_kind in (
+        ("GET /Users filter userName eq", "select", "scim get"),
+        ("POST /Users", "insert", "scim post"),
+    ):
+        floor_p50 = percentile(sorted(sql_ms.get(sql_kind, [0.0])), 0.5)
+        scim_p50 = p50(recorder, scim_kind)
+        result[label] = {
+            "scim_p50_ms": scim_p50,
+            "floor_p50_ms": round(floor_p50, 3),
+            "times_floor": round(scim_p50 / floor_p50, 1) if scim_p50 and floor_p50 else None,
+            "queries_per_request": queries(recorder, scim_kind),
+        }
+    return result
+
+
+# --- output -------------------------------------------------------------------------
+
+
+def fmt(value) -> str:
+    return "-" if value is None else str(value)
+
+
+def print_cycle(figures: dict) -> None:
+    print(
+        f"\nEntra cycle: {figures['sites']} site(s) x {figures['users_per_site']} users, "
+        f"{figures['groups_per_site']} groups, concurrency {figures['concurrency']}"
+    )
+    header = f"{'request kind':<28}{'count':>7}{'err':>5}{'req/s':>8}"
+    print(header + f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'SQL/req':>9}{'SQL max':>8}")
+    for kind, row in figures["requests"].items():
+        print(
+            f"{kind:<28}{row['count']:>7}{row['errors']:>5}{fmt(row['req_per_s']):>8}"
+            f"{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}"
+            f"{fmt(row['queries_per_request']):>9}{fmt(row['queries_max']):>8}"
+        )
+    print(
+        f"wall time {figures['wall_seconds']} s (initial cycle {figures['initial_cycle_seconds']} s)"
+    )
+    rates = sorted(v for v in figures["per_site_req_per_s"].values() if v is not None)
+    if len(rates) > 1:
+        print(f"per-site req/s: min {rates[0]}, median {statistics.median(rates)}, max {rates[-1]}")
+    print(f"rows created: {json.dumps(figures['rows'])}")
+    print_rss(figures["worker_rss_kib"])
+    print_failures(figures)
+
+
+def print_rss(rss: dict) -> None:
+    if rss.get("start_kib"):
+        print(f"gunicorn worker RSS KiB: start {rss['start_kib']}, end {rss.get('end_kib')}")
+
+
+def print_failures(figures: dict) -> None:
+    if figures.get("stopped"):
+        print(f"stopped early: {figures['stopped']}")
+    if figures["failure_count"]:
+        print(f"FAILURES: {figures['failure_count']}, e.g.:")
+        for failure in figures["failures"][:5]:
+            print(f"  {failure}")
+
+
+def print_scaling(figures: dict) -> None:
+    print(f"\nScaling: p50 of {figures['repeats']} sequential requests per size")
+    print(f"{'request kind':<46}{'size':>16}{'p50 ms':>9}{'SQL/req':>9}")
+    for row in figures["rows"]:
+        print(
+            f"{row['kind']:<46}{row['size']:>16}{fmt(row['p50_ms']):>9}"
+            f"{fmt(row['queries_per_request']):>9}"
+        )
+    for v in figures["verdicts"]:
+        verdict = "flat" if v["flat"] else f"NOT flat (over {FLAT_RATIO}x)"
+        print(f"{v['kind']}: {v['to']} vs {v['from']}: {v['ratio']}x, {verdict}")
+    print_rss(figures["worker_rss_kib"])
+    print_failures(figures)
+
+
+def print_floor(figures: dict) -> None:
+    print(f"\nDatabase floor: p50 of {figures['repeats']} sequential requests / statements")
+    for label in ("GET /Users filter userName eq", "POST /Users"):
+        row = figures[label]
+        print(
+            f"{label}: SCIM {fmt(row['scim_p50_ms'])} ms ({fmt(row['queries_per_request'])} "
+            f"SQL/req), plain psycopg {row['floor_p50_ms']} ms: "
+            f"the SCIM request costs {fmt(row['times_floor'])}x the database floor"
+        )
+    print_failures(figures)
+
+
+# --- command line ---------------------------------------------------------------------
+
+
+def sizes(text: str) -> list[int]:
+    return [int(part.replace("k", "000")) for part in text.split(",") if part.strip()]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scim_cycle", description=__doc__.split("\n")[0]
+    )
+    target = parser.add_argument_group("target")
+    target.add_argument(
+        "--url", help="Tenant URL on this machine, e.g. http://127.0.0.1:8000/api/v2/scim"
+    )
+    target.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        help="a site's Secret Token (repeat for several sites)",
+    )
+    target.add_argument(
+        "--database-url", help="the server's PostgreSQL database (scaling and floor modes)"
+    )
+    target.add_argument(
+        "--start-server",
+        action="store_true",
+        help="create a fresh database, a site and a token, and serve them with gunicorn for the run",
+    )
+    target.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="with --start-server: keep the database afterwards",
+    )
+    target.add_argument(
+        "--no-query-count",
+        action="store_true",
+        help="with --start-server: serve sat_portal.wsgi itself, without the SQL counter",
+    )
+    parser.add_argument("--mode", choices=["cycle", "scaling", "floor", "all"], default="cycle")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: a check that everything runs, in seconds"
+    )
+    parser.add_argument(
+        "--sites",
+        type=int,
+        default=1,
+        help="with --start-server: sites provisioning at once (default 1)",
+    )
+    parser.add_argument(
+        "--users", type=int, default=2000, help="users per site in the cycle (default 2000)"
+    )
+    parser.add_argument(
+        "--groups", type=int, default=20, help="groups per site in the cycle (default 20)"
+    )
+    parser.add_argument(
+        "--member-batch", type=int, default=25, help="members per PATCH Add (default 25)"
+    )
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight (default 8)")
+    parser.add_argument(
+        "--sizes",
+        type=sizes,
+        default=sizes("1k,10k,100k"),
+        help="scaling: site sizes in users (default 1k,10k,100k)",
+    )
+    parser.add_argument(
+        "--group-sizes",
+        type=sizes,
+        default=sizes("0,1k,10k,50k"),
+        help="scaling: group sizes in members (default 0,1k,10k,50k)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=200,
+        help="scaling and floor: requests per figure (default 200)",
+    )
+    parser.add_argument(
+        "--max-seconds", type=float, default=600, help="stop sending after this long (default 600)"
+    )
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=500_000,
+        help="stop after this many requests (default 500000)",
+    )
+    parser.add_argument("--seed", type=int, default=6, help="random seed for the choice of users")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.users, args.groups, args.member_batch = 30, 3, 10
+        args.sizes, args.group_sizes, args.repeats = [100, 300], [0, 100], 10
+        args.concurrency = min(args.concurrency, 4)
+        args.max_seconds = min(args.max_seconds, 120)
+    if args.start_server == bool(args.url):
+        parser.error("give either --start-server or --url with --token")
+    if args.url:
+        if not args.token:
+            parser.error("--url needs --token")
+        require_loopback(args.url)
+    if args.database_url:
+        host = conninfo_to_dict(args.database_url).get("host") or "127.0.0.1"
+        require_loopback(f"http://{host}/")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    server = None
+    db = None
+    report: dict = {"mode": args.mode, "smoke": args.smoke}
+    try:
+        if args.start_server:
+            args.database_url = args.database_url or (
+                "postgres://postgres@127.0.0.1:5432/sat_portal_bench"
+            )
+            server = BenchServer(
+                args.database_url,
+                count_queries=not args.no_query_count,
+                keep_database=args.keep_database,
+            )
+            print(f"Preparing database {args.database_url} …", flush=True)
+            main_token, scaling_token, extra = server.prepare(max(0, args.sites - 1))
+            tenant_url = server.start()
+            print(f"gunicorn serving {tenant_url} (gunicorn.conf.py)", flush=True)
+            sites = [SiteRef("Contoso", main_token)]
+            sites += [SiteRef(f"Bench site {i:03d}", t) for i, t in enumerate(extra, 1)]
+            scaling_site = SiteRef("Fabrikam", scaling_token)
+        else:
+            tenant_url = args.url
+            sites = [SiteRef(f"site {i}", t) for i, t in enumerate(args.token, 1)]
+            scaling_site = sites[0]
+        if args.database_url:
+            db = bulk.connect(args.database_url)
+        budget = Budget(args.max_seconds, args.max_requests)
+        report["tenant_url"] = tenant_url
+
+        if args.mode in ("cycle", "all"):
+            print("Cycle:", flush=True)
+            report["cycle"] = run_cycle(args, tenant_url, sites, budget, db, server)
+            print_cycle(report["cycle"])
+        needs_db = args.mode in ("scaling", "floor", "all")
+        if needs_db and db is None:
+            print("\nScaling and floor need --database-url (or --start-server): skipped.")
+        if db is not None and args.mode in ("scaling", "all"):
+            print("\nScaling:", flush=True)
+            report["scaling"] = run_scaling(args, tenant_url, scaling_site, budget, db, server)
+            print_scaling(report["scaling"])
+        if db is not None and args.mode in ("floor", "all"):
+            report["floor"] = run_floor(args, tenant_url, sites[0], budget, db)
+            print_floor(report["floor"])
+    finally:
+        if db is not None:
+            db.close()
+        if server is not None:
+            server.stop()
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nFigures written to {args.json}")
+    failed = any(
+        report.get(part, {}).get("failure_count") for part in ("cycle", "scaling", "floor")
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

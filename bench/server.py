@@ -1,0 +1,197 @@
+"""`--start-server`: a fresh PostgreSQL database, a seeded site with a token, and gunicorn.
+
+Everything started here is stopped by `BenchServer.stop()`, which the caller runs in a
+`finally`. The database is dropped at the end too, unless asked to keep it.
+"""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from .client import require_loopback
+
+ROOT = Path(__file__).resolve().parent.parent
+SCIM_PATH = "/api/v2/scim"
+
+# Sites the bench creates besides the demo's Contoso (the main site) and Fabrikam
+# (the scaling mode's site), issuing their tokens through the one token module.
+EXTRA_SITES_SCRIPT = """
+import os
+from sites import tokens
+from sites.models import MSP, Site
+msp = MSP.objects.get(name="Demo MSP")
+for number in range(1, int(os.environ["BENCH_EXTRA_SITES"]) + 1):
+    site, _ = Site.objects.get_or_create(msp=msp, name=f"Bench site {number:03d}")
+    print(tokens.issue_token(site, via="command")[1])
+"""
+
+
+def database_name(database_url: str) -> str:
+    return conninfo_to_dict(database_url).get("dbname", "")
+
+
+def check_bench_database(database_url: str) -> None:
+    """Only ever drop a loopback database whose name says it belongs to the benchmark."""
+    params = conninfo_to_dict(database_url)
+    require_loopback(f"http://{params.get('host') or '127.0.0.1'}/")
+    if "bench" not in params.get("dbname", ""):
+        raise SystemExit(
+            f"Refusing to recreate database {params.get('dbname')!r}: "
+            "its name must contain 'bench'."
+        )
+
+
+def drop_database(database_url: str, *, recreate: bool = False) -> None:
+    check_bench_database(database_url)
+    name = sql.Identifier(database_name(database_url))
+    with psycopg.connect(make_conninfo(database_url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        if recreate:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+class BenchServer:
+    def __init__(self, database_url: str, *, count_queries: bool, keep_database: bool):
+        self.database_url = database_url
+        self.count_queries = count_queries
+        self.keep_database = keep_database
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop())
+            prefix="bench-gunicorn-", suffix=".log", delete=False
+        )
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+        self.tenant_url = ""
+        self.created_database = False
+
+    def manage(self, *args: str, **env: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode:
+            raise SystemExit(f"manage.py {args[0]} failed:\n{result.stderr[-2000:]}")
+        return result.stdout
+
+    def prepare(self, extra_sites: int) -> tuple[str, str, list[str]]:
+        """Create the database and sites; return the Contoso and Fabrikam tokens and
+        one token per extra site. The plaintexts stay in this process's memory."""
+        drop_database(self.database_url, recreate=True)
+        self.created_database = True
+        self.manage("migrate", "--no-input")
+        self.manage("seed_demo")  # its output holds a generated password: not printed
+        main = self.manage("issue_scim_token", "Contoso").strip().splitlines()[-1]
+        scaling = self.manage("issue_scim_token", "Fabrikam").strip().splitlines()[-1]
+        extra = []
+        if extra_sites:
+            output = self.manage(
+                "shell", "-v", "0", "-c", EXTRA_SITES_SCRIPT, BENCH_EXTRA_SITES=str(extra_sites)
+            )
+            extra = output.split()
+            if len(extra) != extra_sites:
+                raise SystemExit(f"Expected {extra_sites} tokens from manage.py shell.")
+        return main, scaling, extra
+
+    def start(self) -> str:
+        port = free_port()
+        app = "bench.wsgi_counting:application" if self.count_queries else "sat_portal.wsgi"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                app,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.tenant_url = f"http://127.0.0.1:{port}{SCIM_PATH}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited at start:\n{self.log_tail()}")
+            try:
+                urllib.request.urlopen(self.tenant_url + "/Users", timeout=2)
+            except urllib.error.HTTPError:
+                return self.tenant_url  # any HTTP answer (401 without a token) means ready
+            except OSError:
+                time.sleep(0.2)
+            else:
+                return self.tenant_url
+        raise SystemExit(f"gunicorn did not answer within 30 s:\n{self.log_tail()}")
+
+    def workers_rss_kib(self) -> list[int]:
+        if self.process is None or self.process.poll() is not None:
+            return []
+        return [rss_kib(pid) for pid in children(self.process.pid)]
+
+    def log_tail(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # gunicorn's graceful shutdown
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+        if self.created_database and not self.keep_database:
+            drop_database(self.database_url)

@@ -1,0 +1,21 @@
+"""gunicorn settings for SAT Portal on a 2-core server.
+
+`gunicorn sat_portal.wsgi` reads this file from the checkout; the environment
+variables below override it, and so do command-line flags.
+
+Two worker processes, one per core, so both cores run Python at once. A SCIM request
+spends much of its time waiting on PostgreSQL round trips, so each process runs
+4 threads (gthread) to keep both cores busy while requests wait: 8 requests in
+flight, Entra's usual number per job, and 8 database connections (DB_CONN_MAX_AGE
+keeps them open between requests). More processes only add memory and context
+switches on 2 cores; more threads add GIL contention. The benchmark (README) measures it.
+"""
+
+import os
+
+workers = int(os.getenv("WEB_CONCURRENCY", "2"))
+threads = int(os.getenv("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+# Entra keeps connections open between requests of a cycle.
+keepalive = 5
+bind = os.getenv("GUNICORN_BIND", "127.0.0.1:8000")

@@ -1,0 +1,81 @@
+"""The benchmark's smoke run: it starts its own gunicorn on a fresh PostgreSQL database,
+replays a tiny Entra cycle, scaling and floor, stops everything and prints its figures.
+
+No figure is asserted: timings depend on the machine. What is asserted is that every
+request kind ran without an error and every section of the report was printed.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+ROOT = Path(__file__).resolve().parents[2]
+DATABASE_URL = os.getenv("DATABASE_URL", "")
+
+
+def run_bench(*args: str, timeout: int) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 (our own script, with arguments written here)
+        [sys.executable, "-m", "bench.scim_cycle", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def bench_database_url() -> str:
+    # A database of its own, next to the one the test run uses, so parallel runs and
+    # the developer's data are never touched (the benchmark drops it afterwards).
+    params = conninfo_to_dict(DATABASE_URL)
+    host, port = params.get("host", "127.0.0.1"), params.get("port", "5432")
+    user = params.get("user", "postgres")
+    name = f"{params.get('dbname') or 'sat_portal'}_bench_smoke_{os.getpid()}"
+    return f"postgres://{user}@{host}:{port}/{name}"
+
+
+@pytest.mark.skipif(
+    not DATABASE_URL.startswith(("postgres://", "postgresql://")),
+    reason="the benchmark runs gunicorn on PostgreSQL: set DATABASE_URL to a postgres:// URL",
+)
+def test_the_smoke_benchmark_runs_every_mode_and_prints_its_figures(tmp_path):
+    figures_path = tmp_path / "figures.json"
+
+    result = run_bench(
+        "--start-server",
+        "--smoke",
+        "--mode",
+        "all",
+        "--sites",
+        "2",
+        "--database-url",
+        bench_database_url(),
+        "--json",
+        str(figures_path),
+        timeout=600,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    for heading in ("Entra cycle:", "Scaling:", "Database floor:", "wall time", "rows created"):
+        assert heading in result.stdout
+    figures = json.loads(figures_path.read_text())
+    cycle = figures["cycle"]
+    assert cycle["failure_count"] == 0
+    for kind in ("probe", "user GET filter", "user POST", "group POST", "user PATCH disable"):
+        assert cycle["requests"][kind]["errors"] == 0
+        assert cycle["requests"][kind]["queries_per_request"] is not None
+    assert cycle["rows"]["in database"]["users"] == 2 * 30
+    assert figures["scaling"]["verdicts"]
+    assert figures["floor"]["POST /Users"]["times_floor"] is not None
+
+
+def test_the_benchmark_refuses_a_target_that_is_not_this_machine():
+    result = run_bench("--url", "http://192.0.2.1/api/v2/scim", "--token", "satscim_x", timeout=60)
+
+    assert result.returncode != 0
+    assert "only runs against loopback" in result.stderr
