@@ -1,0 +1,139 @@
+"""Bearer token -> site, before anything else (RFC 6750; Entra's Secret Token)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from sites import tokens
+from sites.models import ScimToken
+from tests.conftest import ScimClient
+
+from .conftest import assert_scim_error
+
+PROBE = 'userName eq "a3c1e2d4-5b6f-4a70-9e81-0f2d3c4b5a69"'
+
+
+def assert_unauthorized(response):
+    assert_scim_error(response, 401)
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer not-a-token",
+        "Bearer satscim_" + "A" * 43,  # well-formed, unknown
+        "Bearer satscim_" + "A" * 42 + "!",
+    ],
+)
+def test_it_refuses_missing_malformed_and_unknown_tokens(contoso, header):
+    client = ScimClient(None)
+    headers = {"Authorization": header} if header is not None else {}
+    assert_unauthorized(client.request("GET", "Users", headers=headers))
+
+
+def test_test_connection_probe_passes_with_a_valid_token(contoso_scim):
+    response = contoso_scim.get("Users", filter=PROBE)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/scim+json")
+    assert response.json() == {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": 0,
+        "startIndex": 1,
+        "itemsPerPage": 0,
+        "Resources": [],
+    }
+
+
+def test_the_scheme_name_is_case_insensitive(contoso_scim):
+    response = contoso_scim.request(
+        "GET", "Users", headers={"Authorization": f"bearer {contoso_scim.token}"}
+    )
+    assert response.status_code == 200
+
+
+def test_a_revoked_token_is_refused_at_once(contoso, contoso_scim):
+    token = ScimToken.objects.get(site=contoso)
+    assert contoso_scim.get("Users").status_code == 200
+    tokens.revoke_token(token)
+    assert_unauthorized(contoso_scim.get("Users"))
+
+
+def test_an_expired_token_is_refused(contoso, contoso_scim):
+    ScimToken.objects.filter(site=contoso).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert_unauthorized(contoso_scim.get("Users"))
+
+
+def test_a_site_with_sat_disabled_is_refused(contoso, contoso_scim):
+    contoso.sat_enabled = False
+    contoso.save()
+    body = assert_scim_error(contoso_scim.get("Users"), 401)
+    assert "disabled" in body["detail"]
+
+
+def test_every_endpoint_requires_the_token(contoso):
+    client = ScimClient(None)
+    for path in [
+        "Users",
+        "Groups",
+        "Schemas",
+        "ResourceTypes",
+        "ServiceProviderConfig",
+        "Bulk",
+        "nope",
+    ]:
+        assert_unauthorized(client.get(path))
+    assert_unauthorized(client.post("Users", {"userName": "x"}))
+
+
+def test_only_a_hash_and_hint_of_the_token_are_stored(contoso):
+    token, plaintext = tokens.issue_token(contoso)
+    assert plaintext.startswith("satscim_") and len(plaintext) == len("satscim_") + 43
+    row = ScimToken.objects.values().get(pk=token.pk)
+    assert plaintext not in str(row)
+    assert row["token_hash"] == tokens.hash_secret(plaintext)
+    assert row["hint"] == plaintext[-4:]
+
+
+def test_last_used_is_written_at_most_once_a_minute(contoso, contoso_scim, count_queries):
+    token = ScimToken.objects.get(site=contoso)
+    assert token.last_used_at is None
+    contoso_scim.get("Users", filter=PROBE)
+    first = ScimToken.objects.get(pk=token.pk).last_used_at
+    assert first is not None
+    # Within the minute: the token lookup, the filter query and the log row; no UPDATE.
+    with count_queries() as queries:
+        contoso_scim.get("Users", filter=PROBE)
+    assert not [q for q in queries.statements if q.startswith("UPDATE")]
+    assert len(queries) == 3, queries.statements
+    assert ScimToken.objects.get(pk=token.pk).last_used_at == first
+    ScimToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=2))
+    contoso_scim.get("Users", filter=PROBE)
+    assert ScimToken.objects.get(pk=token.pk).last_used_at > first
+
+
+def test_a_second_token_keeps_the_first_working_for_the_grace_period(
+    contoso, contoso_scim, settings
+):
+    settings.SCIM_TOKEN_GRACE_PERIOD = 3600
+    old = ScimToken.objects.get(site=contoso)
+    _, new_plaintext = tokens.issue_token(contoso)
+    old.refresh_from_db()
+    assert old.expires_at is not None
+    assert contoso_scim.get("Users").status_code == 200
+    assert ScimClient(new_plaintext).get("Users").status_code == 200
+
+
+def test_the_token_never_reaches_the_log(contoso, contoso_scim, caplog):
+    with caplog.at_level("DEBUG"):
+        contoso_scim.get("Users", filter=PROBE)
+        contoso_scim.post("Users", {"userName": "x@contoso.example"})
+        ScimClient(contoso_scim.token[:-1] + "Z").get("Users")
+    assert contoso_scim.token not in caplog.text
+    assert contoso_scim.token[8:] not in caplog.text
