@@ -1,7 +1,177 @@
+"""The MSP console: sign in, Sites, and each site's Security Awareness Training settings.
+
+Views translate HTTP only: who may do what is in `console.py`, token rules in `tokens.py`.
+"""
+
+from datetime import timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.timesince import timeuntil
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from scim_app.locations import tenant_url
+
+from . import console, tokens
+from .forms import ConfigureForm, SatEnabledForm, SiteForm, ThrottledAuthenticationForm
+from .models import Site
+
+SITES_PER_PAGE = 50
+
+sign_in = auth_views.LoginView.as_view(
+    authentication_form=ThrottledAuthenticationForm, redirect_authenticated_user=True
+)
+sign_out = auth_views.LogoutView.as_view()
 
 
 @login_required
+@never_cache
 def site_list(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("Sites")
+    staff = console.staff_of(request.user)
+    query = request.GET.get("q", "").strip()
+    sites = console.with_counts(console.search(console.sites_of(staff), query))
+    page = Paginator(sites, SITES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    console.attach_statuses(page.object_list)
+    ctx = {"staff": staff, "page": page, "query": query}
+    return render(request, "sites/site_list.html", ctx)
+
+
+@login_required
+@never_cache
+def site_add(request: HttpRequest) -> HttpResponse:
+    staff = console.staff_of(request.user)
+    console.require_admin(staff)
+    form = SiteForm(request.POST or None, msp=staff.msp)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                site = form.save()
+        except IntegrityError:
+            # Added by someone else since clean_name() looked, or equal only under the
+            # database's lower-casing.
+            form.add_error("name", "Your MSP already has a site with this name.")
+        else:
+            messages.success(request, f"Site “{site.name}” added.")
+            return redirect("sites:list")
+    return render(request, "sites/site_add.html", {"staff": staff, "form": form})
+
+
+@login_required
+@require_POST
+def set_sat_enabled(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    staff = console.staff_of(request.user)
+    console.require_admin(staff)
+    site = console.get_site(staff, public_id)
+    form = SatEnabledForm(request.POST)
+    if form.is_valid():
+        site.sat_enabled = form.cleaned_data["enabled"]
+        site.save(update_fields=["sat_enabled"])
+        state = "enabled" if site.sat_enabled else "disabled"
+        messages.success(request, f"Security Awareness Training {state} for “{site.name}”.")
+    else:
+        messages.error(request, "Choose whether to enable or disable training.")
+    return redirect("sites:list")
+
+
+@login_required
+@never_cache
+def site_sat(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    staff = console.staff_of(request.user)
+    site = console.get_site(staff, public_id)
+    site_tokens = list(site.scim_tokens.select_related("created_by"))
+    ctx = {
+        "staff": staff,
+        "site": site,
+        "tenant_url": tenant_url(request),
+        "active_tokens": [t for t in site_tokens if tokens.is_active(t)],
+        "entra": console.EntraStatus(site_tokens),
+        "summary": console.provisioning_summary(site),
+        "newest": max((t.pk for t in site_tokens), default=0),
+        "grace_period": grace_period(),
+    }
+    return render(request, "sites/site_sat.html", ctx)
+
+
+def grace_period() -> str:
+    """SCIM_TOKEN_GRACE_PERIOD in words, e.g. "1 day"."""
+    now = timezone.now()
+    return timeuntil(now + timedelta(seconds=settings.SCIM_TOKEN_GRACE_PERIOD), now)
+
+
+@login_required
+@require_POST
+@never_cache
+def configure_entra(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Issue a Secret Token and show it, in this response only.
+
+    Rendered, not redirected to: the plaintext is never kept anywhere (session, cache,
+    database) from which a later request could show it again.
+    """
+    staff = console.staff_of(request.user)
+    console.require_admin(staff)
+    site = console.get_site(staff, public_id)
+    if not site.sat_enabled:
+        messages.error(request, "Enable Security Awareness Training for this site first.")
+        return redirect("sites:sat", public_id=site.public_id)
+    form = ConfigureForm(request.POST)
+    with transaction.atomic():
+        # One Configure at a time per site, so two presses cannot both pass the check.
+        Site.objects.select_for_update().filter(pk=site.pk).exists()
+        newest = site.scim_tokens.order_by("-pk").values_list("pk", flat=True).first() or 0
+        if not form.is_valid() or form.cleaned_data["newest"] != newest:
+            messages.warning(
+                request,
+                "That page was out of date (a token was issued since), so no token was "
+                "issued. Press Configure Microsoft Entra Integration again for a new one.",
+            )
+            return redirect("sites:sat", public_id=site.public_id)
+        token, plaintext = tokens.issue_token(site, by=request.user, via="console")
+    ctx = {
+        "staff": staff,
+        "site": site,
+        "token": token,
+        "secret_token": plaintext,
+        "tenant_url": tenant_url(request),
+        # Rotation: the tokens Entra may still be using, and until when.
+        "previous_tokens": list(tokens.active_tokens(site).exclude(pk=token.pk)),
+    }
+    return render(request, "sites/token_issued.html", ctx)
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, public_id: UUID, token_id: int) -> HttpResponse:
+    staff = console.staff_of(request.user)
+    console.require_admin(staff)
+    site = console.get_site(staff, public_id)
+    token = get_object_or_404(site.scim_tokens, pk=token_id)
+    if tokens.revoke_token(token, by=request.user, via="console"):
+        messages.success(request, f"Token …{token.hint} revoked: Entra requests with it now fail.")
+    else:
+        messages.info(request, f"Token …{token.hint} was already revoked.")
+    return redirect("sites:sat", public_id=site.public_id)
+
+
+@login_required
+@require_POST
+def disable_entra(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    staff = console.staff_of(request.user)
+    console.require_admin(staff)
+    site = console.get_site(staff, public_id)
+    count = tokens.revoke_all(site, by=request.user, via="console")
+    messages.success(
+        request,
+        f"Microsoft Entra integration disabled: {count} token(s) revoked. "
+        "Entra can no longer provision this site.",
+    )
+    return redirect("sites:sat", public_id=site.public_id)
