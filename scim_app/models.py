@@ -9,6 +9,7 @@ import uuid
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from sites.models import Site
 
@@ -107,3 +108,48 @@ class Membership(models.Model):
 def get_user_model() -> type[ScimUser]:
     """django-scim2's USER_MODEL_GETTER: provisioned users are not Django logins."""
     return ScimUser
+
+
+class ProvisioningLogEntry(models.Model):
+    """One request to the SCIM endpoint and our answer, written by
+    `scim_app.provisioning_log.ProvisioningLogMiddleware`. Bodies are capped and
+    redacted before they get here; the Authorization header is never stored."""
+
+    class ResourceType(models.TextChoices):
+        USER = "User", "User"
+        GROUP = "Group", "Group"
+
+    created = models.DateTimeField(default=timezone.now)
+    # Empty when the token was missing or unknown: the request belongs to no site.
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.CASCADE, related_name="provisioning_log"
+    )
+    # "…abcd" for a known token; only the visible prefix ("satscim_…") for an unknown one.
+    token_hint = models.CharField(max_length=20, blank=True)
+    method = models.CharField(max_length=10)
+    path = models.TextField(help_text="Path and query string.")
+    status = models.PositiveSmallIntegerField()
+    scim_type = models.CharField("scimType", max_length=40, blank=True)
+    duration_ms = models.PositiveIntegerField("duration (ms)")
+    resource_type = models.CharField(max_length=10, choices=ResourceType.choices, blank=True)
+    resource_id = models.CharField(max_length=64, blank=True)
+    summary = models.CharField(max_length=300)
+    request_body = models.TextField(blank=True)
+    response_body = models.TextField(blank=True)
+    error_detail = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "provisioning log entry"
+        verbose_name_plural = "provisioning log"
+        ordering = ["-created", "-id"]
+        indexes = [
+            # The admin's list, newest first, its date filter, and the prune command.
+            models.Index(fields=["-created", "-id"], name="scim_log_created"),
+            # A site's last request and last error (console status), the admin's site filter.
+            models.Index(fields=["site", "-created"], name="scim_log_site_created"),
+            # A user's or group's history on its admin page; search by SCIM id.
+            models.Index(fields=["resource_id"], name="scim_log_resource_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} → {self.status}"

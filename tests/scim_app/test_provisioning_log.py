@@ -1,0 +1,216 @@
+"""The provisioning log: every SCIM request, success or not, is recorded, without secrets,
+and recording never changes the answer Entra gets.
+
+Contoso's Entra (contoso_scim) provisions Dana; strangers knock with unknown tokens.
+"""
+
+import json
+import logging
+import uuid
+
+import pytest
+from django.db import connection
+from django.urls import path
+
+from scim_app.models import ProvisioningLogEntry, ScimGroup, ScimUser
+from scim_app.provisioning_log import last_error, last_request
+from tests.conftest import ScimClient
+
+from .conftest import GROUP_URN, assert_scim_error, entra_user, patch_body
+
+DANA = "dana.fisher@contoso.example"
+
+
+def explode(request):
+    raise RuntimeError("database on fire")
+
+
+# For the server-error test: a SCIM path whose view fails unexpectedly.
+urlpatterns = [path("api/v2/scim/Explode", explode)]
+
+
+def only_entry() -> ProvisioningLogEntry:
+    entries = list(ProvisioningLogEntry.objects.all())
+    assert len(entries) == 1, entries
+    return entries[0]
+
+
+def stored_text(entry: ProvisioningLogEntry) -> str:
+    return " ".join(
+        str(getattr(entry, field.attname)) for field in ProvisioningLogEntry._meta.concrete_fields
+    )
+
+
+def test_a_created_user_is_logged_with_its_site_token_and_summary(contoso, contoso_scim):
+    response = contoso_scim.post("Users", entra_user(DANA))
+    assert response.status_code == 201
+
+    entry = only_entry()
+    token = contoso.scim_tokens.get()
+    assert entry.site == contoso
+    assert entry.token_hint == f"…{token.hint}"
+    assert (entry.method, entry.path, entry.status) == ("POST", "/api/v2/scim/Users", 201)
+    assert entry.resource_type == "User"
+    assert entry.resource_id == response.json()["id"]
+    assert entry.summary == f"created user {DANA}"
+    assert entry.scim_type == entry.error_detail == ""
+    assert json.loads(entry.request_body)["userName"] == DANA
+    assert json.loads(entry.response_body)["id"] == response.json()["id"]
+    assert entry.duration_ms >= 0
+
+
+def test_a_filter_query_is_logged_with_its_query_string_and_result_count(contoso_scim):
+    response = contoso_scim.get("Users", filter=f'userName eq "{DANA}"')
+    assert response.status_code == 200
+
+    entry = only_entry()
+    assert entry.path.startswith("/api/v2/scim/Users?filter=userName")
+    assert entry.resource_type == "User"
+    assert entry.resource_id == ""
+    assert entry.summary == f'filter userName eq "{DANA}" → 0 results'
+
+
+def test_a_scim_error_is_logged_with_its_scim_type_and_detail(contoso, contoso_scim):
+    contoso_scim.post("Users", entra_user(DANA))
+    response = contoso_scim.post("Users", entra_user(DANA))
+    body = assert_scim_error(response, 409, "uniqueness")
+
+    entry = ProvisioningLogEntry.objects.filter(status=409).get()
+    assert entry.site == contoso
+    assert entry.scim_type == "uniqueness"
+    assert entry.error_detail == body["detail"]
+    assert entry.resource_type == "User"
+    assert entry.summary == "POST /Users → 409 uniqueness"
+
+
+def test_a_write_that_was_rolled_back_is_still_logged(contoso, contoso_scim):
+    # Creating a group with a member that is not a user of the site fails after the group
+    # row was inserted; the view's transaction rolls it back, the log keeps the attempt.
+    stranger = str(uuid.uuid4())
+    body = {"schemas": [GROUP_URN], "displayName": "Finance Team", "members": [{"value": stranger}]}
+    response = contoso_scim.post("Groups", body)
+    assert_scim_error(response, 400, "invalidValue")
+    assert not ScimGroup.objects.exists()
+
+    entry = only_entry()
+    assert (entry.site, entry.status, entry.resource_type) == (contoso, 400, "Group")
+    assert entry.scim_type == "invalidValue"
+    assert stranger in entry.error_detail
+    assert "Finance Team" in entry.request_body
+
+
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [
+        (f"Bearer satscim_{'S' * 43}", "satscim_… (unknown)"),
+        ("Bearer hunter2-from-another-system", "(not a SAT token)"),
+        (None, ""),
+    ],
+)
+def test_an_unknown_token_is_logged_without_a_site_and_without_the_secret(contoso, header, hint):
+    headers = {"Authorization": header} if header else {}
+    response = ScimClient(None).request("GET", "Users", headers=headers)
+    assert_scim_error(response, 401)
+
+    entry = only_entry()
+    assert entry.site is None
+    assert entry.token_hint == hint
+    assert entry.status == 401
+    assert entry.summary == "GET /Users → 401"
+    assert "S" * 8 not in stored_text(entry)
+    assert "hunter2" not in stored_text(entry)
+
+
+@pytest.mark.urls(__name__)
+def test_an_unexpected_error_is_logged_as_the_500_entra_received(contoso):
+    response = ScimClient(None).get("Explode")
+    assert_scim_error(response, 500)
+
+    entry = only_entry()
+    assert (entry.method, entry.path, entry.status) == ("GET", "/api/v2/scim/Explode", 500)
+    assert entry.summary == "GET /Explode → 500"
+    assert "database on fire" not in stored_text(entry)
+
+
+def test_an_oversized_body_is_logged_as_413_without_being_read(contoso_scim, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = contoso_scim.post("Users", entra_user(DANA, displayName="x" * 2000))
+    assert_scim_error(response, 413)
+
+    entry = only_entry()
+    assert entry.status == 413
+    assert "over the limit, not read" in entry.request_body
+
+
+def test_requests_outside_the_scim_endpoint_are_not_logged(client, contoso):
+    client.get("/admin/login/")
+    assert not ProvisioningLogEntry.objects.exists()
+
+
+def test_the_answer_is_unchanged_when_the_log_cannot_be_written(contoso, contoso_scim, caplog):
+    table = ProvisioningLogEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
+    try:
+        with caplog.at_level(logging.ERROR, logger="scim_app.provisioning_log"):
+            response = contoso_scim.post("Users", entra_user(DANA))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+
+    assert response.status_code == 201
+    assert response.json()["userName"] == DANA
+    assert ScimUser.objects.filter(site=contoso, user_name=DANA).exists()
+    assert not ProvisioningLogEntry.objects.exists()
+    assert "Could not write the provisioning log" in caplog.text
+
+
+def test_passwords_and_tokens_in_bodies_are_redacted(contoso_scim):
+    leaked = f"satscim_{'L' * 43}"
+    body = entra_user(DANA, password="Hunter2!", nickName=f"paste of {leaked}")
+    contoso_scim.post("Users", body)
+
+    entry = only_entry()
+    stored = json.loads(entry.request_body)
+    assert stored["password"] == "[redacted]"
+    assert stored["nickName"] == "paste of satscim_[redacted]"
+    assert stored["userName"] == DANA
+    for secret in ("Hunter2!", leaked, contoso_scim.token):
+        assert secret not in stored_text(entry)
+
+
+def test_a_patch_setting_a_password_is_redacted(contoso_scim):
+    dana = contoso_scim.post("Users", entra_user(DANA)).json()
+    operations = [
+        {"op": "replace", "path": "password", "value": "Hunter2!"},
+        {"op": "replace", "value": {"password": "Hunter3!", "displayName": "Dana"}},
+    ]
+    contoso_scim.patch(f"Users/{dana['id']}", patch_body(*operations))
+
+    entry = ProvisioningLogEntry.objects.get(method="PATCH")
+    stored = json.loads(entry.request_body)["Operations"]
+    assert stored[0] == {"op": "replace", "path": "password", "value": "[redacted]"}
+    assert stored[1]["value"] == {"password": "[redacted]", "displayName": "Dana"}
+    assert "Hunter" not in stored_text(entry)
+
+
+def test_large_bodies_are_stored_capped(contoso_scim):
+    members = [{"value": str(uuid.uuid4())} for _ in range(600)]
+    contoso_scim.post("Groups", {"schemas": [GROUP_URN], "displayName": "All", "members": members})
+
+    entry = only_entry()
+    assert len(entry.request_body) < 17 * 1024
+    assert entry.request_body.endswith("more characters not stored]")
+
+
+def test_last_request_and_last_error_give_a_sites_provisioning_status(
+    contoso, fabrikam, contoso_scim
+):
+    contoso_scim.post("Users", entra_user(DANA))
+    contoso_scim.post("Users", entra_user(DANA))
+    contoso_scim.get("Users", filter=f'userName eq "{DANA}"')
+
+    assert last_request(contoso).method == "GET"
+    assert last_error(contoso).status == 409
+    assert last_request(fabrikam) is None
+    assert last_error(fabrikam) is None
