@@ -9,6 +9,11 @@ app_name = "scim"
 ID = r"(?P<uuid>[^/]+)"
 urlpatterns = [
     re_path(r"^$", views.root, name="root"),
+    # Not implemented (advertised as such in /ServiceProviderConfig): 501.
+    re_path(
+        r"^(?:Bulk|Me|\.search|Users/\.search|Groups/\.search)/?$",
+        views.ScimBaseView.as_view(implemented=False),
+    ),
     re_path(r"^Users/?$", views.UsersView.as_view(), name="users"),
     re_path(rf"^Users/{ID}/?$", views.UsersView.as_view(), name="users"),
     re_path(r"^Groups/?$", views.GroupsView.as_view(), name="groups"),
@@ -18,9 +23,5 @@ urlpatterns = [
     re_path(rf"^ResourceTypes/{ID}/?$", views.ResourceTypesView.as_view()),
     re_path(r"^Schemas/?$", views.SchemasView.as_view()),
     re_path(rf"^Schemas/{ID}/?$", views.SchemasView.as_view()),
-    re_path(
-        r"^(?:Bulk|Me|\.search|Users/\.search|Groups/\.search)/?$",
-        views.ScimBaseView.as_view(implemented=False),
-    ),
     re_path(r"^.*$", views.root),
 ]

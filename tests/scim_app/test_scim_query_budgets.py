@@ -1,0 +1,104 @@
+"""Query budgets: a request costs the same whether the site has 3 users or 300
+(and a group 3 members or 300). Every budget includes the token lookup and the
+provisioning-log row; SAVEPOINTs of the test transaction are not counted."""
+
+import pytest
+
+from scim_app.models import Membership, ScimGroup, ScimUser
+
+from .conftest import create_group, entra_user, patch_body
+
+SIZES = [3, 300]
+
+
+@pytest.fixture
+def site_of_size(contoso, contoso_scim):
+    def build(size: int):
+        users = ScimUser.objects.bulk_create(
+            ScimUser(
+                site=contoso,
+                user_name=f"bulk{i}@contoso.example",
+                work_email=f"bulk{i}@contoso.example",
+            )
+            for i in range(size)
+        )
+        group = ScimGroup.objects.create(site=contoso, display_name="Everyone")
+        Membership.objects.bulk_create(Membership(group=group, user=u) for u in users)
+        contoso_scim.get("Users", count=0)  # first use of the token writes last_used_at
+        return users, group
+
+    return build
+
+
+def measure(count_queries, call) -> int:
+    with count_queries() as queries:
+        response = call()
+    assert response.status_code < 300, response.content
+    return len(queries)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_entra_cycle_requests_cost_a_constant_number_of_queries(
+    contoso_scim, site_of_size, count_queries, size
+):
+    users, group = site_of_size(size)
+    scim = contoso_scim
+    budget = {
+        # token, SELECT the match, log row
+        "probe": (3, lambda: scim.get("Users", filter='userName eq "nobody@contoso.example"')),
+        "filter hit": (3, lambda: scim.get("Users", filter='userName eq "bulk1@contoso.example"')),
+        "get user": (3, lambda: scim.get(f"Users/{users[0].id}")),
+        # token, INSERT, log row
+        "create user": (3, lambda: scim.post("Users", entra_user("new@contoso.example"))),
+        # token, SELECT ... FOR UPDATE, UPDATE, log row
+        "patch user": (
+            4,
+            lambda: scim.patch(
+                f"Users/{users[1].id}",
+                patch_body({"op": "Replace", "path": "active", "value": "False"}),
+            ),
+        ),
+        # token, SELECT a page, COUNT (the page is full), log row
+        "list page": (4, lambda: scim.get("Users", count=2)),
+        "group filter": (
+            3,
+            lambda: scim.get(
+                "Groups", excludedAttributes="members", filter='displayName eq "Everyone"'
+            ),
+        ),
+        "get group without members": (
+            3,
+            lambda: scim.get(f"Groups/{group.id}", excludedAttributes="members"),
+        ),
+        # token, SELECT group, SELECT the users, INSERT memberships, UPDATE lastModified, log
+        "add members": (
+            6,
+            lambda: scim.patch(
+                f"Groups/{group.id}",
+                patch_body(
+                    {"op": "Add", "path": "members", "value": [{"value": str(users[0].id)}]}
+                ),
+            ),
+        ),
+        # token, SELECT group, DELETE membership, UPDATE lastModified, log
+        "remove member": (
+            5,
+            lambda: scim.patch(
+                f"Groups/{group.id}",
+                patch_body({"op": "remove", "path": f'members[value eq "{users[2].id}"]'}),
+            ),
+        ),
+        "count only": (3, lambda: scim.get("Users", count=0)),
+    }
+    spent = {name: measure(count_queries, call) for name, (_, call) in budget.items()}
+    assert spent == {name: limit for name, (limit, _) in budget.items()}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_listing_groups_with_members_is_one_query_for_all_members(
+    contoso_scim, site_of_size, count_queries, size
+):
+    site_of_size(size)
+    create_group(contoso_scim, "Second")
+    # token, SELECT groups, SELECT their members, log row
+    assert measure(count_queries, lambda: contoso_scim.get("Groups")) == 4
