@@ -280,3 +280,11 @@ def test_a_login_without_an_msp_gets_403(client, django_user_model, contoso):
     client.force_login(django_user_model.objects.create_user("mallory"))
     assert client.get(settings_url(contoso)).status_code == 403
     assert client.post(f"{settings_url(contoso)}entra/configure/").status_code == 403
+
+
+def test_refusals_are_console_pages_that_say_why(bob_client, contoso, woodgrove, settings):
+    settings.DEBUG = False
+    denied = bob_client.post(f"{settings_url(contoso)}entra/disable/")
+    assert b"Ensure your account has Admin permissions." in denied.content
+    missing = bob_client.get(settings_url(woodgrove))
+    assert b"There is no such page, or it belongs to another MSP." in missing.content

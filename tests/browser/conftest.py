@@ -1,0 +1,110 @@
+"""Headless Debian Chromium driven by Playwright against pytest-django's live server.
+
+A failing test leaves a screenshot of every step it recorded, and of each page still
+open, in test-artifacts/<test name>/.
+"""
+
+import io
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from sites.models import MSP, Staff
+from tests.conftest import make_staff
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+# alongside it are synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DEMO_PASSWORD = "demo-password-for-browser-tests"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed
+    return report
+
+
+class Screenshots:
+    """Screenshots of the steps of one test, written out only if it fails."""
+
+    def __init__(self):
+        self.shots: list[tuple[str, bytes]] = []
+
+    def take(self, page: Page, step: str) -> None:
+        self.shots.append((step, page.screenshot(full_page=True)))
+
+    def save(self, folder: Path, context: BrowserContext) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for number, (step, png) in enumerate(self.shots, 1):
+            (folder / f"{number:02}-{step}.png").write_bytes(png)
+        for number, page in enumerate(context.pages, 1):
+            page.screenshot(path=folder / f"last-{number}.png", full_page=True)
+
+
+@pytest.fixture
+def screenshots() -> Screenshots:
+    return Screenshots()
+
+
+@pytest.fixture
+def context(browser, live_server, screenshots, request) -> BrowserContext:
+    context = browser.new_context(base_url=live_server.url)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    yield context
+    if getattr(request.node, "call_failed", False):
+        screenshots.save(ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name), context)
+    context.close()
+
+
+@pytest.fixture
+def page(context) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The README's demo: MSP "Demo MSP" with Contoso and Fabrikam, admin login `demo`."""
+    call_command("seed_demo", password=DEMO_PASSWORD, stdout=io.StringIO())
+    return MSP.objects.get(name="Demo MSP")
+
+
+@pytest.fixture
+def demo_reader(demo):
+    """A read-only engineer at the demo MSP."""
+    return make_staff("reader", demo, Staff.Role.READ_ONLY)
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: urlsplit(url).path == "/")
