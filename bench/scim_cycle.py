@@ -22,6 +22,7 @@ import itertools
 import json
 import queue
 import random
+import resource
 import statistics
 import sys
 import threading
@@ -72,6 +73,7 @@ CYCLE_KINDS = [
     "group PATCH remove member",
 ]
 FLAT_RATIO = 1.5
+WARM_UP = 10
 
 
 class UnexpectedResponse(Exception):
@@ -160,6 +162,26 @@ def run_phase(
 def interleave(per_site: list[list]) -> list:
     """Round-robin over sites, so every site's job is provisioning at the same time."""
     return [task for batch in itertools.zip_longest(*per_site) for task in batch if task]
+
+
+class CpuMeter:
+    """CPU time of the gunicorn workers (Python's own cost per request) and of this
+    client, which shares the machine's cores with the server and PostgreSQL."""
+
+    def __init__(self, server: BenchServer | None):
+        self.server = server
+        self.workers = server.workers_cpu_seconds() if server else 0.0
+        self.client = resource.getrusage(resource.RUSAGE_SELF)
+
+    def figures(self, requests: int, wall: float) -> dict:
+        now = resource.getrusage(resource.RUSAGE_SELF)
+        client = now.ru_utime + now.ru_stime - self.client.ru_utime - self.client.ru_stime
+        result = {"client_cpu_share_of_one_core": round(client / wall, 2) if wall else None}
+        if self.server is not None and requests:
+            workers = self.server.workers_cpu_seconds() - self.workers
+            result["server_cpu_ms_per_request"] = round(workers * 1000 / requests, 2)
+            result["server_cpu_share_of_one_core"] = round(workers / wall, 2) if wall else None
+        return result
 
 
 # --- the Entra cycle ------------------------------------------------------------------
@@ -302,6 +324,7 @@ def run_cycle(args, tenant_url: str, sites: list[SiteRef], budget: Budget, db, s
         phases.append(run_phase(name, tasks, tenant_url, recorder, budget, args.concurrency))
         print(f"  {name}: {len(tasks)} tasks in {phases[-1].seconds:.1f} s", flush=True)
 
+    cpu = CpuMeter(server)
     started = time.monotonic()
     phase("probe", [[probe_task(p)] for p in plans])
     phase("initial: users", [[user_task(p, n) for n in range(p.users)] for p in plans])
@@ -333,6 +356,7 @@ def run_cycle(args, tenant_url: str, sites: list[SiteRef], budget: Budget, db, s
     phase("incremental: changes", changes)
     wall = time.monotonic() - started
     rss["end_kib"] = server.workers_rss_kib() if server else []
+    cpu_figures = cpu.figures(len(recorder.samples), wall)
 
     summary = recorder.summary(CYCLE_KINDS)
     per_site = {}
@@ -360,6 +384,7 @@ def run_cycle(args, tenant_url: str, sites: list[SiteRef], budget: Budget, db, s
         "per_site_req_per_s": per_site,
         "rows": created,
         "worker_rss_kib": rss,
+        "cpu": cpu_figures,
         "failures": sorted({f for p in phases for f in p.failures})[:20],
         "failure_count": sum(len(p.failures) for p in phases),
         "stopped": budget.exhausted or None,
@@ -385,133 +410,138 @@ def queries(recorder: Recorder, kind: str) -> float | None:
     return round(statistics.fmean(counted), 2) if counted else None
 
 
-def run_scaling(args, tenant_url: str, site: SiteRef, budget: Budget, db, server) -> dict:
-    """One request at a time, so p50 is the request's own cost, not queueing."""
-    site_id = bulk.site_for_token(db, site.token)
+def run_scaling(
+    args, tenant_url: str, sites: dict[int, SiteRef], budget: Budget, db, server
+) -> dict:
+    """One site per size, bulk-loaded, and one group per group size in the largest site.
+
+    Requests go one at a time (p50 is the request's own cost, not queueing) and in
+    rounds over the sizes, so a machine busy with something else slows every size
+    alike instead of whichever size happened to be measured at that moment.
+    """
     recorder = Recorder()
     client = ScimClient(tenant_url, recorder, budget)
     run = uuid.uuid4().hex[:6]
-    names: list[str] = []
-    ids: list = []
+    rng = random.Random(args.seed)
     failures: list[str] = []
     rows: list[dict] = []
     rss = {"start_kib": server.workers_rss_kib() if server else []}
     posted = itertools.count()
-    rng = random.Random(args.seed)
+    per_request = args.repeats + WARM_UP
 
-    def measure(kind: str, label: str, request: Callable[[], None]) -> None:
-        for _ in range(args.repeats):
-            try:
-                request()
-            except UnexpectedResponse as exc:
-                failures.append(str(exc))
-        key = f"{kind} | {label}"
-        for sample in recorder.samples:
-            if sample.kind == kind:
-                sample.kind = key
-        rows.append({"kind": kind, "size": label, "p50_ms": p50(recorder, key)})
-        rows[-1]["queries_per_request"] = queries(recorder, key)
+    def rounds(kind: str, requests: dict[str, Callable[[str], object]]) -> None:
+        keys = {label: f"{kind} | {label}" for label in requests}
+        for number in range(per_request):
+            if number == WARM_UP:
+                # Every gunicorn thread opens its database connection once: not timed.
+                recorder.samples[:] = [s for s in recorder.samples if s.kind not in keys.values()]
+            for label, request in requests.items():
+                try:
+                    request(keys[label])
+                except UnexpectedResponse as exc:
+                    failures.append(str(exc))
+        for label, key in keys.items():
+            rows.append(
+                {
+                    "kind": kind,
+                    "size": label,
+                    "p50_ms": p50(recorder, key),
+                    "queries_per_request": queries(recorder, key),
+                }
+            )
 
-    def call(kind: str, method: str, path: str, body=None, ok=(200,)):
-        status, answer = client.request(site, kind, method, path, body)
-        return expect(kind, status, answer, *ok)
+    def call(site: SiteRef, key: str, method: str, path: str, body=None, ok=(200,)):
+        status, answer = client.request(site, key, method, path, body)
+        return expect(key, status, answer, *ok)
+
+    def one_member(site: SiteRef, group: str, users, op: str = "Add") -> Callable[[str], object]:
+        def request(key: str):
+            value = [{"value": str(next(users))}]
+            body = patch({"op": op, "path": "members", "value": value})
+            return call(site, key, "PATCH", f"/Groups/{group}", body, ok=(200, 204))
+
+        return request
 
     try:
-        current = bulk.counts(db, [site_id])["users"]
-        for size in sorted(args.sizes):
-            missing = size - current
-            if missing > 0:
-                print(f"  loading {missing} users (site size {size})", flush=True)
-                fresh = [
-                    f"scale.{run}.{len(names) + i:07d}@fabrikam.example" for i in range(missing)
-                ]
-                ids += bulk.load_users(db, site_id, fresh)
-                names += fresh
-                current = size
-            label = f"{current} users"
-            group = str(bulk.create_group(db, site_id, f"Scale {run} site {size}", []))
-            adding = iter(rng.sample(ids, k=min(len(ids), args.repeats)))
+        loaded = {}
+        for size, site in sorted(sites.items()):
+            print(f"  loading {size} users into {site.name}", flush=True)
+            site_id = bulk.site_for_token(db, site.token)
+            names = [f"scale.{run}.{i:07d}@site{size}.example" for i in range(size)]
+            ids = bulk.load_users(db, site_id, names)
+            group = str(bulk.create_group(db, site_id, f"Scale {run} adds", []))
+            joining = iter(rng.sample(ids, k=min(size, per_request)))
+            loaded[f"{size} users"] = (site, site_id, names, ids, group, joining)
 
-            measure(
-                "GET /Users filter userName eq",
-                label,
-                lambda n=names: call(
-                    "GET /Users filter userName eq",
-                    "GET",
-                    "/Users?" + filter_query("userName", rng.choice(n)),
-                ),
-            )
-            measure(
-                "POST /Users",
-                label,
-                lambda: call(
-                    "POST /Users",
+        by_size = loaded.items()
+        rounds(
+            "GET /Users filter userName eq",
+            {
+                label: lambda key, s=site, n=names: call(
+                    s, key, "GET", "/Users?" + filter_query("userName", rng.choice(n))
+                )
+                for label, (site, _, names, *_rest) in by_size
+            },
+        )
+        rounds(
+            "POST /Users",
+            {
+                label: lambda key, s=site: call(
+                    s,
+                    key,
                     "POST",
                     "/Users",
-                    user_body(f"scale.{run}.post{next(posted):07d}@fabrikam.example", 1),
+                    user_body(f"scale.{run}.post{next(posted):07d}@x.example", 1),
                     ok=(201,),
-                ),
-            )
-            measure(
-                "GET /Users?count=100",
-                label,
-                lambda: call("GET /Users?count=100", "GET", "/Users?startIndex=1&count=100"),
-            )
-            measure(
-                "PATCH /Groups add one member",
-                label,
-                lambda g=group, a=adding: call(
-                    "PATCH /Groups add one member",
-                    "PATCH",
-                    f"/Groups/{g}",
-                    patch({"op": "Add", "path": "members", "value": [{"value": str(next(a))}]}),
-                    ok=(200, 204),
-                ),
-            )
-            print(f"  measured at {label}", flush=True)
+                )
+                for label, (site, *_rest) in by_size
+            },
+        )
+        rounds(
+            "GET /Users?count=100",
+            {
+                label: lambda key, s=site: call(s, key, "GET", "/Users?startIndex=1&count=100")
+                for label, (site, *_rest) in by_size
+            },
+        )
+        rounds(
+            "PATCH /Groups add one member",
+            {
+                label: one_member(site, group, joining)
+                for label, (site, _, _, _, group, joining) in by_size
+            },
+        )
 
+        site, site_id, _, ids, _, _ = loaded[f"{max(sites)} users"]
+        groups = {}
         for members in sorted(args.group_sizes):
-            if members + args.repeats > len(ids):
+            if members + per_request > len(ids):
                 print(f"  skipping group size {members}: the site has too few users", flush=True)
                 continue
-            label = f"{members} members"
-            group = str(
-                bulk.create_group(db, site_id, f"Scale {run} group {members}", ids[:members])
-            )
-            newcomers = [str(i) for i in ids[members : members + args.repeats]]
-            adding, removing = iter(newcomers), iter(newcomers)
-            measure(
-                "PATCH /Groups add one member",
-                label,
-                lambda g=group, a=adding: call(
-                    "PATCH /Groups add one member",
-                    "PATCH",
-                    f"/Groups/{g}",
-                    patch({"op": "Add", "path": "members", "value": [{"value": next(a)}]}),
-                    ok=(200, 204),
-                ),
-            )
-            measure(
-                "GET /Groups/{id} excludedAttributes=members",
-                label,
-                lambda g=group: call(
-                    "GET /Groups/{id} excludedAttributes=members",
-                    "GET",
-                    f"/Groups/{g}?excludedAttributes=members",
-                ),
-            )
-            measure(
-                "PATCH /Groups remove one member",
-                label,
-                lambda g=group, r=removing: call(
-                    "PATCH /Groups remove one member",
-                    "PATCH",
-                    f"/Groups/{g}",
-                    patch({"op": "Remove", "path": "members", "value": [{"value": next(r)}]}),
-                    ok=(200, 204),
-                ),
-            )
-            print(f"  measured at {label}", flush=True)
+            print(f"  loading a group of {members} members into {site.name}", flush=True)
+            group = str(bulk.create_group(db, site_id, f"Scale {run} {members}", ids[:members]))
+            newcomers = [str(i) for i in ids[members : members + per_request]]
+            groups[f"{members} members"] = (group, newcomers)
+        rounds(
+            "PATCH /Groups add one member",
+            {label: one_member(site, g, iter(new)) for label, (g, new) in groups.items()},
+        )
+        rounds(
+            "GET /Groups/{id} excludedAttributes=members",
+            {
+                label: lambda key, g=g: call(
+                    site, key, "GET", f"/Groups/{g}?excludedAttributes=members"
+                )
+                for label, (g, _) in groups.items()
+            },
+        )
+        rounds(
+            "PATCH /Groups remove one member",
+            {
+                label: one_member(site, g, iter(new), op="Remove")
+                for label, (g, new) in groups.items()
+            },
+        )
     except BudgetExhausted:
         pass
     finally:
@@ -640,6 +670,13 @@ def print_cycle(figures: dict) -> None:
         print(f"per-site req/s: min {rates[0]}, median {statistics.median(rates)}, max {rates[-1]}")
     print(f"rows created: {json.dumps(figures['rows'])}")
     print_rss(figures["worker_rss_kib"])
+    cpu = figures["cpu"]
+    if "server_cpu_ms_per_request" in cpu:
+        print(
+            f"gunicorn workers' CPU: {cpu['server_cpu_ms_per_request']} ms per request "
+            f"({cpu['server_cpu_share_of_one_core']} cores busy)"
+        )
+    print(f"this client's CPU: {cpu['client_cpu_share_of_one_core']} cores busy")
     print_failures(figures)
 
 
@@ -806,16 +843,24 @@ def main(argv: list[str] | None = None) -> int:
                 keep_database=args.keep_database,
             )
             print(f"Preparing database {args.database_url} …", flush=True)
-            main_token, scaling_token, extra = server.prepare(max(0, args.sites - 1))
+            extra_names = [f"Bench site {i:03d}" for i in range(1, args.sites)]
+            scaling_names = []
+            if args.mode in ("scaling", "all"):
+                scaling_names = [f"Scale site {size}" for size in sorted(set(args.sizes))]
+            main_token, tokens = server.prepare(extra_names + scaling_names)
             tenant_url = server.start()
             print(f"gunicorn serving {tenant_url} (gunicorn.conf.py)", flush=True)
             sites = [SiteRef("Contoso", main_token)]
-            sites += [SiteRef(f"Bench site {i:03d}", t) for i, t in enumerate(extra, 1)]
-            scaling_site = SiteRef("Fabrikam", scaling_token)
+            sites += [SiteRef(n, t) for n, t in zip(extra_names, tokens, strict=False)]
+            scaling_tokens = tokens[len(extra_names) :]
+            scaling_sites = {
+                int(name.rsplit(" ", 1)[1]): SiteRef(name, token)
+                for name, token in zip(scaling_names, scaling_tokens, strict=True)
+            }
         else:
             tenant_url = args.url
             sites = [SiteRef(f"site {i}", t) for i, t in enumerate(args.token, 1)]
-            scaling_site = sites[0]
+            scaling_sites = {}
         if args.database_url:
             db = bulk.connect(args.database_url)
         budget = Budget(args.max_seconds, args.max_requests)
@@ -825,13 +870,15 @@ def main(argv: list[str] | None = None) -> int:
             print("Cycle:", flush=True)
             report["cycle"] = run_cycle(args, tenant_url, sites, budget, db, server)
             print_cycle(report["cycle"])
-        needs_db = args.mode in ("scaling", "floor", "all")
-        if needs_db and db is None:
-            print("\nScaling and floor need --database-url (or --start-server): skipped.")
-        if db is not None and args.mode in ("scaling", "all"):
-            print("\nScaling:", flush=True)
-            report["scaling"] = run_scaling(args, tenant_url, scaling_site, budget, db, server)
-            print_scaling(report["scaling"])
+        if args.mode in ("scaling", "all"):
+            if scaling_sites:
+                print("\nScaling:", flush=True)
+                report["scaling"] = run_scaling(args, tenant_url, scaling_sites, budget, db, server)
+                print_scaling(report["scaling"])
+            else:
+                print("\nScaling needs --start-server (it creates one site per size): skipped.")
+        if args.mode in ("floor", "all") and db is None:
+            print("\nThe floor needs --database-url (or --start-server): skipped.")
         if db is not None and args.mode in ("floor", "all"):
             report["floor"] = run_floor(args, tenant_url, sites[0], budget, db)
             print_floor(report["floor"])

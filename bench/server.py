@@ -25,15 +25,15 @@ from .client import require_loopback
 ROOT = Path(__file__).resolve().parent.parent
 SCIM_PATH = "/api/v2/scim"
 
-# Sites the bench creates besides the demo's Contoso (the main site) and Fabrikam
-# (the scaling mode's site), issuing their tokens through the one token module.
+# Sites the bench creates besides the demo's Contoso (the main site), issuing their
+# tokens through the one token module. Names come one a line in BENCH_SITES.
 EXTRA_SITES_SCRIPT = """
 import os
 from sites import tokens
 from sites.models import MSP, Site
 msp = MSP.objects.get(name="Demo MSP")
-for number in range(1, int(os.environ["BENCH_EXTRA_SITES"]) + 1):
-    site, _ = Site.objects.get_or_create(msp=msp, name=f"Bench site {number:03d}")
+for name in os.environ["BENCH_SITES"].splitlines():
+    site, _ = Site.objects.get_or_create(msp=msp, name=name)
     print(tokens.issue_token(site, via="command")[1])
 """
 
@@ -73,6 +73,12 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # utime and stime, fields 14 and 15 of proc(5), counted from the state field (3).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:
@@ -121,24 +127,23 @@ class BenchServer:
             raise SystemExit(f"manage.py {args[0]} failed:\n{result.stderr[-2000:]}")
         return result.stdout
 
-    def prepare(self, extra_sites: int) -> tuple[str, str, list[str]]:
-        """Create the database and sites; return the Contoso and Fabrikam tokens and
-        one token per extra site. The plaintexts stay in this process's memory."""
+    def prepare(self, site_names: list[str]) -> tuple[str, list[str]]:
+        """Create the database and sites; return Contoso's token and one token per
+        named site. The plaintexts stay in this process's memory."""
         drop_database(self.database_url, recreate=True)
         self.created_database = True
         self.manage("migrate", "--no-input")
         self.manage("seed_demo")  # its output holds a generated password: not printed
         main = self.manage("issue_scim_token", "Contoso").strip().splitlines()[-1]
-        scaling = self.manage("issue_scim_token", "Fabrikam").strip().splitlines()[-1]
-        extra = []
-        if extra_sites:
-            output = self.manage(
-                "shell", "-v", "0", "-c", EXTRA_SITES_SCRIPT, BENCH_EXTRA_SITES=str(extra_sites)
-            )
-            extra = output.split()
-            if len(extra) != extra_sites:
-                raise SystemExit(f"Expected {extra_sites} tokens from manage.py shell.")
-        return main, scaling, extra
+        if not site_names:
+            return main, []
+        output = self.manage(
+            "shell", "-v", "0", "-c", EXTRA_SITES_SCRIPT, BENCH_SITES="\n".join(site_names)
+        )
+        tokens = output.split()
+        if len(tokens) != len(site_names):
+            raise SystemExit(f"Expected {len(site_names)} tokens from manage.py shell.")
+        return main, tokens
 
     def start(self) -> str:
         port = free_port()
@@ -178,6 +183,11 @@ class BenchServer:
         if self.process is None or self.process.poll() is not None:
             return []
         return [rss_kib(pid) for pid in children(self.process.pid)]
+
+    def workers_cpu_seconds(self) -> float:
+        if self.process is None or self.process.poll() is not None:
+            return 0.0
+        return sum(cpu_seconds(pid) for pid in children(self.process.pid))
 
     def log_tail(self) -> str:
         self.log.flush()
