@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "scim_app.provisioning_log.ProvisioningLogMiddleware",
     "scim_app.middleware.ScimRequestGuard",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,6 +119,23 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sites:list"
 LOGOUT_REDIRECT_URL = "login"
+# Against password guessing: this many failed sign-ins for one username from one address
+# refuse further attempts until the window (seconds) since the first failure has passed.
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", str(15 * 60))
+
+# The sign-in failure counts. In-process by default: with several worker processes set
+# REDIS_URL (and install `redis`) so that all workers share one count.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+        if os.getenv("REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # SCIM bodies above this are refused with 413 (Entra's largest requests are far smaller).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
@@ -160,3 +178,4 @@ LOGGING = {
     # django-scim2 logs whole request and response bodies (personal data) at DEBUG.
     "loggers": {"django_scim": {"level": "INFO"}},
 }
+

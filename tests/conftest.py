@@ -63,6 +63,34 @@ def charlie(other_msp):
     return make_staff("charlie", other_msp, Staff.Role.ADMIN)
 
 
+# The admin's personas: Root is a superuser; Sam is support staff (the "Support" group,
+# view-only, see createsupportuser) and belongs to no MSP.
+@pytest.fixture
+def root(db):
+    return get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+
+
+@pytest.fixture
+def sam(db):
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user("sam", "sam@example.com", PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name="Support"))
+    return user
+
+
+@pytest.fixture
+def signed_in(db):
+    """`signed_in(alice)`: a console test client with Alice's session."""
+
+    def sign_in(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
 class ScimClient:
     """Sends requests the way Entra does: bearer token, JSON bodies, no Accept header."""
 
