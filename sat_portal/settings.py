@@ -178,4 +178,3 @@ LOGGING = {
     # django-scim2 logs whole request and response bodies (personal data) at DEBUG.
     "loggers": {"django_scim": {"level": "INFO"}},
 }
-
