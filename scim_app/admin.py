@@ -1,0 +1,364 @@
+"""The admin as a support tool: provisioned users, groups, memberships and the
+provisioning log, across every MSP and site.
+
+Provisioned data is owned by Entra: a change made here would be undone, or fought
+over, by the next provisioning cycle. So nobody adds or edits it; superusers may
+delete, after a confirmation that says so. Every page runs a bounded number of
+queries however large the site, the group (50,000 members) or the log.
+"""
+
+import json
+import uuid
+from functools import cached_property
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from sites.admin import (
+    AutocompleteFilterMedia,
+    MspFilter,
+    SiteFilter,
+    UuidSearchMixin,
+    ViewOnlyAdmin,
+    admin_link,
+    changelist_link,
+    subquery_count,
+)
+
+from .models import Membership, ProvisioningLogEntry, ScimGroup, ScimUser
+
+RECENT_LOG_ENTRIES = 20
+GROUPS_SHOWN = 100
+MEMBERS_PER_PAGE = 50
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most `cap` rows: a COUNT(*) over a million log rows on every page load
+    is what makes admin lists of big tables slow. Past the cap the page numbers stop;
+    filters narrow the list down."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by().values("pk")[: self.cap].count()
+
+
+class EntraOwnedAdmin(ViewOnlyAdmin):
+    """View-only for everyone; delete for superusers, with a warning that Entra will
+    re-create what is still assigned to the app."""
+
+    superusers_may_delete = True
+    delete_confirmation_template = "admin/scim_app/entra_owned_delete_confirmation.html"
+    delete_selected_confirmation_template = (
+        "admin/scim_app/entra_owned_delete_selected_confirmation.html"
+    )
+    show_full_result_count = False
+    Media = AutocompleteFilterMedia
+
+    def cascade_counts(self, objs) -> dict[str, int]:
+        return {}
+
+    def get_deleted_objects(self, objs, request):
+        # Django's own summary lists every cascaded row: 50,000 memberships for a big
+        # group. Show the objects themselves (the first 100) and counts instead.
+        total = objs.count() if isinstance(objs, QuerySet) else len(objs)
+        shown = list(objs[:GROUPS_SHOWN])
+        listed = [admin_link(obj) for obj in shown]
+        if total > len(shown):
+            listed.append(f"… and {total - len(shown)} more")
+        counts = {self.model._meta.verbose_name_plural: total, **self.cascade_counts(objs)}
+        return listed, counts, set(), []
+
+
+class ProvisionedResourceAdmin(UuidSearchMixin, EntraOwnedAdmin):
+    """Users and groups: both belong to a site, have memberships and a log history."""
+
+    membership_field: str  # Membership's foreign key to this model
+    list_select_related = ("site__msp",)
+    ordering = ("-last_modified",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("site__msp")
+            .annotate(
+                membership_count=subquery_count(Membership.objects.all(), self.membership_field)
+            )
+        )
+
+    def cascade_counts(self, objs) -> dict[str, int]:
+        memberships = Membership.objects.filter(**{f"{self.membership_field}__in": objs})
+        return {"memberships": memberships.count()}
+
+    @admin.display(description="MSP", ordering="site__msp__name")
+    def msp(self, obj):
+        return obj.site.msp
+
+    @admin.display(description="recent provisioning requests")
+    def history(self, obj):
+        entries = ProvisioningLogEntry.objects.filter(resource_id=str(obj.pk))
+        lines = log_lines(entries[:RECENT_LOG_ENTRIES])
+        more = changelist_link(ProvisioningLogEntry, "all requests", q=obj.pk)
+        return format_html("{}<div>{}</div>", lines, more) if lines else "—"
+
+
+class MembershipSiteFilter(SiteFilter):
+    field_path = "group__site"
+
+
+class MembershipMspFilter(MspFilter):
+    field_path = "group__site__msp"
+
+
+def pretty_json(value) -> str:
+    return format_html("<pre>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def log_lines(entries) -> str:
+    return format_html_join(
+        "",
+        "<div>{}</div>",
+        (
+            (
+                admin_link(
+                    entry, f"{entry.created:%Y-%m-%d %H:%M:%S} · {entry.status} · {entry.summary}"
+                ),
+            )
+            for entry in entries
+        ),
+    )
+
+
+@admin.register(ScimUser)
+class ScimUserAdmin(ProvisionedResourceAdmin):
+    membership_field = "user"
+    list_display = (
+        "user_name",
+        "display_name",
+        "work_email",
+        "active",
+        "site",
+        "msp",
+        "group_count",
+        "last_modified",
+    )
+    list_filter = ("active", MspFilter, SiteFilter, ("last_modified", admin.DateFieldListFilter))
+    search_fields = (
+        "user_name",
+        "work_email",
+        "given_name",
+        "family_name",
+        "display_name",
+        "external_id",
+    )
+    fieldsets = (
+        (None, {"fields": ("id", "site", "msp", "user_name", "external_id", "active")}),
+        ("Name", {"fields": ("display_name", "given_name", "family_name", "formatted_name")}),
+        ("Email", {"fields": ("work_email", "emails_json")}),
+        ("Groups and history", {"fields": ("groups", "history")}),
+        ("Dates", {"fields": ("created", "last_modified")}),
+    )
+    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
+
+    @admin.display(description="groups", ordering="membership_count")
+    def group_count(self, obj: ScimUser):
+        return obj.membership_count
+
+    @admin.display(description="emails (as sent by Entra)")
+    def emails_json(self, obj: ScimUser):
+        return pretty_json(obj.emails)
+
+    @admin.display(description="groups")
+    def groups(self, obj: ScimUser):
+        groups = list(obj.scim_groups.order_by("display_name")[: GROUPS_SHOWN + 1])
+        links = format_html_join(", ", "{}", ((admin_link(g),) for g in groups[:GROUPS_SHOWN]))
+        if len(groups) > GROUPS_SHOWN:
+            more = changelist_link(Membership, "all groups", user=obj.pk)
+            return format_html("{} … {}", links, more)
+        return links or "—"
+
+
+@admin.register(ScimGroup)
+class ScimGroupAdmin(ProvisionedResourceAdmin):
+    membership_field = "group"
+    list_display = ("display_name", "site", "msp", "member_count", "last_modified")
+    list_filter = (MspFilter, SiteFilter, ("last_modified", admin.DateFieldListFilter))
+    search_fields = ("display_name", "external_id")
+    # Never `members`: a form widget would load every member (a group can have 50,000).
+    # The members are a paginated list below the form (scimgroup/change_form.html).
+    fields = (
+        "id",
+        "site",
+        "msp",
+        "display_name",
+        "external_id",
+        "member_count",
+        "history",
+        "created",
+        "last_modified",
+    )
+    readonly_fields = fields
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {**(extra_context or {}), **self.members_context(request, object_id)}
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def members_context(self, request: HttpRequest, object_id: str) -> dict:
+        try:
+            group_id = uuid.UUID(object_id)
+        except ValueError:
+            return {}
+        members = ScimUser.objects.filter(memberships__group_id=group_id)
+        query = request.GET.get("members_q", "").strip()
+        if query:
+            members = members.filter(
+                Q(user_name__icontains=query)
+                | Q(display_name__icontains=query)
+                | Q(work_email__icontains=query)
+            )
+        members = members.order_by("user_name", "id").only(
+            "id", "user_name", "display_name", "work_email", "active"
+        )
+        page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("members_page"))
+        return {"members_page": page, "members_q": query}
+
+    @admin.display(description="members", ordering="membership_count")
+    def member_count(self, obj: ScimGroup):
+        return obj.membership_count
+
+
+@admin.register(Membership)
+class MembershipAdmin(EntraOwnedAdmin):
+    list_display = ("user", "group", "site", "created")
+    list_filter = (MembershipMspFilter, MembershipSiteFilter)
+    list_select_related = ("user", "group__site")
+    search_fields = ("user__user_name", "group__display_name")
+    fields = ("user", "group", "site", "created")
+    readonly_fields = fields
+    paginator = CappedCountPaginator
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "group__site")
+
+    @admin.display(description="site")
+    def site(self, obj: Membership):
+        return obj.group.site
+
+
+class StatusClassFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status_class"
+
+    def lookups(self, request, model_admin):
+        return [("2xx", "2xx success"), ("4xx", "4xx refused"), ("5xx", "5xx server error")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("2xx", "4xx", "5xx"):
+            low = int(self.value()[0]) * 100
+            return queryset.filter(status__gte=low, status__lt=low + 100)
+        return queryset
+
+
+class MethodFilter(admin.SimpleListFilter):
+    """A fixed list: listing the distinct methods would scan the whole log."""
+
+    title = "method"
+    parameter_name = "method"
+
+    def lookups(self, request, model_admin):
+        return [(method, method) for method in ("GET", "POST", "PUT", "PATCH", "DELETE")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(method=self.value()) if self.value() else queryset
+
+
+@admin.register(ProvisioningLogEntry)
+class ProvisioningLogEntryAdmin(ViewOnlyAdmin):
+    superusers_may_delete = True
+
+    list_display = (
+        "created",
+        "site",
+        "method",
+        "short_path",
+        "status",
+        "scim_type",
+        "summary",
+        "duration_ms",
+    )
+    list_filter = (
+        SiteFilter,
+        StatusClassFilter,
+        MethodFilter,
+        "resource_type",
+        ("created", admin.DateFieldListFilter),
+    )
+    list_select_related = ("site",)
+    search_fields = ("=resource_id", "path", "summary")
+    search_help_text = "A SCIM id, a userName or group name, or part of the path."
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "created",
+                    "site",
+                    "token_hint",
+                    "method",
+                    "path",
+                    "status",
+                    "scim_type",
+                    "duration_ms",
+                    "resource",
+                    "summary",
+                )
+            },
+        ),
+        ("Request", {"fields": ("request_pretty",)}),
+        ("Answer", {"fields": ("error_detail", "response_pretty")}),
+    )
+    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
+    Media = AutocompleteFilterMedia
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("site")
+
+    @admin.display(description="path", ordering="path")
+    def short_path(self, obj: ProvisioningLogEntry):
+        return obj.path if len(obj.path) <= 80 else obj.path[:79] + "…"
+
+    @admin.display(description="resource")
+    def resource(self, obj: ProvisioningLogEntry):
+        model = {"User": ScimUser, "Group": ScimGroup}.get(obj.resource_type)
+        try:
+            pk = uuid.UUID(obj.resource_id)
+        except ValueError:
+            return f"{obj.resource_type} {obj.resource_id}".strip() or "—"
+        if model is None:
+            return obj.resource_id
+        return admin_link(model(pk=pk), f"{obj.resource_type} {pk}")
+
+    @admin.display(description="request body")
+    def request_pretty(self, obj: ProvisioningLogEntry):
+        return pretty_body(obj.request_body)
+
+    @admin.display(description="response body")
+    def response_pretty(self, obj: ProvisioningLogEntry):
+        return pretty_body(obj.response_body)
+
+
+def pretty_body(text: str) -> str:
+    if not text:
+        return "—"
+    try:
+        return pretty_json(json.loads(text))
+    except ValueError:
+        # Capped bodies are cut mid-JSON; show them as stored.
+        return format_html("<pre>{}</pre>", text)
