@@ -1,0 +1,24 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+app_name = "api"
+
+SITE = r"sites/(?P<site_id>[^/]+)"
+TOKEN = SITE + r"/scim-tokens/(?P<token_id>[^/]+)"
+
+# Trailing slashes are optional: scripts write both, and a redirect would drop a POST body.
+urlpatterns = [
+    re_path(r"^sites/?$", views.SiteList.as_view(), name="sites"),
+    re_path(rf"^{SITE}/?$", views.SiteDetail.as_view(), name="site"),
+    re_path(rf"^{SITE}/scim-tokens/?$", views.ScimTokenList.as_view(), name="scim-tokens"),
+    re_path(rf"^{TOKEN}/?$", views.ScimTokenDetail.as_view(), name="scim-token"),
+    re_path(rf"^{TOKEN}/revoke/?$", views.ScimTokenRevoke.as_view(), name="scim-token-revoke"),
+    re_path(rf"^{SITE}/status/?$", views.SiteStatus.as_view(), name="site-status"),
+    re_path(rf"^{SITE}/users/?$", views.ScimUserList.as_view(), name="site-users"),
+    re_path(rf"^{SITE}/groups/?$", views.ScimGroupList.as_view(), name="site-groups"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^(?P<path>.*)$", views.not_found),
+]

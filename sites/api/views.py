@@ -1,0 +1,262 @@
+"""HTTP in, JSON out: each view finds its objects through the caller's MSP and hands
+every change to the function the console also calls."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Lower
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, filters, generics, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from scim_app.locations import tenant_url
+from scim_app.models import ScimGroup, ScimUser
+from sites import console, tokens
+from sites.models import ScimToken, Site
+
+from .permissions import Principal, principal_of
+from .serializers import (
+    IssuedScimTokenSerializer,
+    ScimGroupSerializer,
+    ScimTokenSerializer,
+    ScimUserSerializer,
+    SiteSerializer,
+    SiteStatusSerializer,
+)
+
+SITE_ID = OpenApiParameter(
+    "site_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The site's `id`."
+)
+TOKEN_ID = OpenApiParameter(
+    "token_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The token's `id`."
+)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ActiveFilter(filters.BaseFilterBackend):
+    """`?active=true|false`: only enabled, or only disabled, provisioned users."""
+
+    def filter_queryset(self, request, queryset, view):
+        value = request.query_params.get("active")
+        if value is None:
+            return queryset
+        if value.lower() not in ("true", "false"):
+            raise exceptions.ValidationError({"active": ["Must be true or false."]})
+        return queryset.filter(active=value.lower() == "true")
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": "active",
+                "in": "query",
+                "required": False,
+                "description": "true: only active users; false: only disabled ones.",
+                "schema": {"type": "boolean"},
+            }
+        ]
+
+
+# Every API view: the caller's principal, and the site in the URL, found in their MSP.
+class MspScoped:
+    request: Request
+    kwargs: dict
+
+    @property
+    def principal(self) -> Principal:
+        return principal_of(self.request)
+
+    def get_site(self) -> Site:
+        if not hasattr(self, "_site"):
+            # An invalid UUID, another MSP's site and a missing one are the same 404.
+            try:
+                self._site = self.principal.sites().get(public_id=self.kwargs["site_id"])
+            except (Site.DoesNotExist, ValidationError):
+                raise exceptions.NotFound("No site with this id.") from None
+        return self._site
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "msp": self.principal.msp}
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List your MSP's sites",
+        description="Ordered by name; `search` matches part of the name.",
+    ),
+    post=extend_schema(
+        summary="Create a site",
+        description="Names are unique per MSP, ignoring case. SAT is enabled unless "
+        "`sat_enabled` is false.",
+    ),
+)
+class SiteList(MspScoped, generics.ListCreateAPIView):
+    serializer_class = SiteSerializer
+    pagination_class = Pagination
+    filter_backends = [filters.SearchFilter]
+    search_fields = ["name"]
+
+    def get_queryset(self) -> QuerySet[Site]:
+        return self.principal.sites().order_by("name", "pk")
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Read a site", description="", parameters=[SITE_ID]),
+    patch=extend_schema(
+        summary="Rename a site or turn SAT on or off",
+        description="While SAT is off, Entra's requests with the site's tokens are refused.",
+        parameters=[SITE_ID],
+    ),
+)
+class SiteDetail(MspScoped, generics.RetrieveUpdateAPIView):
+    serializer_class = SiteSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self) -> Site:
+        return self.get_site()
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List a site's Secret Tokens",
+        description="Newest first, with the last characters of each (never the secret).",
+        parameters=[SITE_ID],
+    ),
+)
+class ScimTokenList(MspScoped, generics.ListAPIView):
+    serializer_class = ScimTokenSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[ScimToken]:
+        return self.get_site().scim_tokens.select_related("created_by")
+
+    @extend_schema(
+        summary="Issue a Secret Token",
+        description="Returns the token's secret once, with the Tenant URL. Tokens already "
+        "active keep working for SCIM_TOKEN_GRACE_PERIOD seconds, so Entra can be switched "
+        "to the new one without an outage.",
+        parameters=[SITE_ID],
+        request=None,
+        responses={201: IssuedScimTokenSerializer},
+    )
+    def post(self, request: Request, site_id: str) -> Response:
+        site = self.get_site()
+        if not site.sat_enabled:  # as in the console: Entra could not use the token
+            raise exceptions.ValidationError(
+                {"sat_enabled": ["Enable Security Awareness Training for this site first."]}
+            )
+        token, plaintext = tokens.issue_token(site, by=self.principal.user, via="api")
+        body = {
+            **ScimTokenSerializer(token).data,
+            "token": plaintext,
+            "tenant_url": tenant_url(request),
+        }
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Read a Secret Token (never its secret)", description=""),
+    delete=extend_schema(
+        summary="Revoke a Secret Token",
+        description="The same as POST …/revoke, answering 204.",
+        responses={204: None},
+    ),
+)
+@extend_schema(parameters=[SITE_ID, TOKEN_ID])
+class ScimTokenDetail(MspScoped, generics.RetrieveDestroyAPIView):
+    serializer_class = ScimTokenSerializer
+
+    def get_object(self) -> ScimToken:
+        site_tokens = self.get_site().scim_tokens.select_related("created_by")
+        try:
+            token = site_tokens.get(pk=self.kwargs["token_id"])
+        except (ScimToken.DoesNotExist, ValueError):
+            raise exceptions.NotFound("This site has no Secret Token with this id.") from None
+        token.site = self.get_site()
+        return token
+
+    def perform_destroy(self, token: ScimToken) -> None:
+        tokens.revoke_token(token, by=self.principal.user, via="api")
+
+
+class ScimTokenRevoke(ScimTokenDetail):
+    http_method_names = ["post", "options"]
+
+    @extend_schema(
+        summary="Revoke a Secret Token",
+        description="Entra's requests with it fail from now on. Revoking twice is harmless.",
+        request=None,
+        responses={200: ScimTokenSerializer},
+    )
+    def post(self, request: Request, site_id: str, token_id: str) -> Response:
+        token = self.get_object()
+        self.perform_destroy(token)
+        return Response(self.get_serializer(token).data)
+
+
+class SiteStatus(MspScoped, APIView):
+    @extend_schema(
+        summary="A site's provisioning status",
+        description="Counts of provisioned users and groups, when Entra last called "
+        "and the last request that failed.",
+        parameters=[SITE_ID],
+        responses={200: SiteStatusSerializer},
+    )
+    def get(self, request: Request, site_id: str) -> Response:
+        site = self.get_site()
+        entra = console.EntraStatus(list(site.scim_tokens.all()))
+        body = {
+            "entra_status": entra.label,
+            **console.provisioning_summary(site),
+            "last_request": entra.last_request,
+            "last_error": site.provisioning_log.filter(status__gte=400).first(),
+        }
+        return Response(SiteStatusSerializer(body).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List a site's provisioned users",
+        description="`search` matches user name, display name and work email.",
+        parameters=[SITE_ID],
+    )
+)
+class ScimUserList(MspScoped, generics.ListAPIView):
+    serializer_class = ScimUserSerializer
+    pagination_class = Pagination
+    filter_backends = [filters.SearchFilter, ActiveFilter]
+    search_fields = ["user_name", "display_name", "work_email"]
+
+    def get_queryset(self) -> QuerySet[ScimUser]:
+        return self.get_site().scim_users.order_by(Lower("user_name"), "id")
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List a site's provisioned groups",
+        description="`search` matches the display name.",
+        parameters=[SITE_ID],
+    )
+)
+class ScimGroupList(MspScoped, generics.ListAPIView):
+    serializer_class = ScimGroupSerializer
+    pagination_class = Pagination
+    filter_backends = [filters.SearchFilter]
+    search_fields = ["display_name"]
+
+    def get_queryset(self) -> QuerySet[ScimGroup]:
+        groups = self.get_site().scim_groups.annotate(member_count=Count("memberships"))
+        return groups.order_by(Lower("display_name"), "id")
+
+
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Any other URL under /api/v1/: JSON, like every other API answer, not an HTML page."""
+    return JsonResponse({"detail": f"No API resource at {request.path}."}, status=404)

@@ -1,0 +1,86 @@
+"""Issue, verify and revoke MSP API keys for the REST API (/api/v1/).
+
+A key is `satapi_` + 43 URL-safe characters (32 random bytes). The prefix differs from
+a Secret Token's `satscim_`, so neither endpoint can mistake one for the other and
+secret scanners can tell them apart; only the SHA-256 is stored. Same rules as
+`sites.tokens`, whose hashing and last-used resolution this reuses.
+"""
+
+import hmac
+import re
+import secrets
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import MSP, ApiKey, Staff
+from .tokens import HINT_LENGTH, LAST_USED_RESOLUTION, hash_secret
+
+PREFIX = "satapi_"
+KEY_RE = re.compile(r"^satapi_[A-Za-z0-9_-]{43}$")
+
+
+def keys_of(msp: MSP) -> QuerySet[ApiKey]:
+    return msp.api_keys.select_related("created_by")
+
+
+def issue_key(msp: MSP, *, name: str, by=None) -> tuple[ApiKey, str]:
+    """Create a key for `msp`; return it with its plaintext, which is never stored."""
+    plaintext = PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        msp=msp,
+        name=name,
+        key_hash=hash_secret(plaintext),
+        hint=plaintext[-HINT_LENGTH:],
+        created_by=by,
+    )
+    return key, plaintext
+
+
+def verify_key(plaintext: str) -> ApiKey | None:
+    """Return the unrevoked key (with its MSP and creator's staff loaded), else None.
+
+    Unknown and revoked keys both give None, so a caller cannot tell them apart.
+    """
+    if not KEY_RE.match(plaintext):
+        return None
+    digest = hash_secret(plaintext)
+    key = (
+        ApiKey.objects.select_related("msp", "created_by__staff")
+        .filter(key_hash=digest, revoked_at__isnull=True)
+        .first()
+    )
+    if key is None or not hmac.compare_digest(key.key_hash, digest):
+        return None
+    _touch(key)
+    return key
+
+
+def can_write(key: ApiKey) -> bool:
+    """Whether the key may change things now: its creator is still an active admin of
+    the key's MSP. Checked on every request, so demoting the creator demotes the key."""
+    creator = key.created_by
+    if creator is None or not creator.is_active:
+        return False
+    try:
+        staff = creator.staff
+    except Staff.DoesNotExist:
+        return False
+    return staff.msp_id == key.msp_id and staff.is_admin
+
+
+def _touch(key: ApiKey) -> None:
+    now = timezone.now()
+    if key.last_used_at and now - key.last_used_at < LAST_USED_RESOLUTION:
+        return
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    key.last_used_at = now
+
+
+def revoke_key(key: ApiKey) -> bool:
+    """Stop `key` at once. Return False if it was already revoked."""
+    now = timezone.now()
+    if not ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now):
+        return False
+    key.revoked_at = now
+    return True

@@ -1,0 +1,91 @@
+"""The console's API keys page: Alice (admin at Northwind IT) creates a key, sees it once
+and revokes it; Bob (read-only) may not; Charlie (Tailspin) cannot touch Northwind's keys.
+"""
+
+import re
+
+import pytest
+
+from sites import api_keys
+from sites.models import ApiKey
+
+from .api_support import ApiClient
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def test_alice_creates_a_key_and_sees_it_once(alice_client, alice, msp, contoso):
+    response = alice_client.post("/api-keys/", {"name": "Onboarding"})
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    assert "Save this key now. It cannot be shown again." in page
+    plaintext = re.search(r'value="(satapi_[A-Za-z0-9_-]{43})"', page).group(1)
+    key = ApiKey.objects.get()
+    assert (key.name, key.msp, key.created_by) == ("Onboarding", msp, alice)
+    assert key.key_hash == api_keys.hash_secret(plaintext)
+    assert ApiClient(plaintext).get("sites").status_code == 200
+
+    listing = alice_client.get("/api-keys/").content.decode()
+    assert plaintext not in listing
+    assert f"satapi_…{key.hint}" in listing
+    assert "Onboarding" in listing
+
+
+def test_a_key_needs_a_name(alice_client):
+    response = alice_client.post("/api-keys/", {"name": ""})
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    assert not ApiKey.objects.exists()
+
+
+def test_alice_revokes_a_key_and_it_stops_working(alice_client, alice):
+    key, plaintext = api_keys.issue_key(alice.staff.msp, name="Old script", by=alice)
+    response = alice_client.post(f"/api-keys/{key.public_id}/revoke/", follow=True)
+    assert "API key “Old script” revoked" in response.content.decode()
+    assert ApiClient(plaintext).get("sites").status_code == 401
+    assert "Revoked" in alice_client.get("/api-keys/").content.decode()
+    again = alice_client.post(f"/api-keys/{key.public_id}/revoke/", follow=True)
+    assert "was already revoked" in again.content.decode()
+
+
+def test_revoking_needs_a_post(alice_client, alice):
+    key, _ = api_keys.issue_key(alice.staff.msp, name="Script", by=alice)
+    assert alice_client.get(f"/api-keys/{key.public_id}/revoke/").status_code == 405
+
+
+def test_bob_may_not_see_create_or_revoke_keys(client, bob, alice):
+    key, _ = api_keys.issue_key(alice.staff.msp, name="Script", by=alice)
+    client.force_login(bob)
+    assert client.get("/api-keys/").status_code == 403
+    assert client.post("/api-keys/", {"name": "Mine"}).status_code == 403
+    assert client.post(f"/api-keys/{key.public_id}/revoke/").status_code == 403
+    assert ApiKey.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+def test_charlie_sees_only_his_msps_keys_and_cannot_revoke_northwinds(client, alice, charlie):
+    key, _ = api_keys.issue_key(alice.staff.msp, name="Northwind script", by=alice)
+    client.force_login(charlie)
+    assert "Northwind script" not in client.get("/api-keys/").content.decode()
+    assert client.post(f"/api-keys/{key.public_id}/revoke/").status_code == 404
+    key.refresh_from_db()
+    assert key.revoked_at is None
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get("/api-keys/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_list_takes_a_fixed_number_of_queries(
+    alice_client, alice, django_assert_max_num_queries
+):
+    for i in range(5):
+        api_keys.issue_key(alice.staff.msp, name=f"Script {i}", by=alice)
+    with django_assert_max_num_queries(6):
+        alice_client.get("/api-keys/")
