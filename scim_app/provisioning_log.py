@@ -94,7 +94,8 @@ def request_body(request: HttpRequest) -> bytes:
 
 
 def token_hint(request: HttpRequest) -> str:
-    """ "…abcd" for the site's token; for an unknown one only its visible prefix."""
+    """`…abcd` for the site's token. For any other (unknown, or not checked because the
+    request was refused first) only its visible prefix: never a secret's characters."""
     token = getattr(request, "scim_token", None)
     if token is not None:
         return f"…{token.hint}"
@@ -102,7 +103,7 @@ def token_hint(request: HttpRequest) -> str:
     if credentials is None:
         return ""
     if credentials.startswith(TOKEN_PREFIX):
-        return f"{TOKEN_PREFIX}… (unknown)"
+        return f"{TOKEN_PREFIX}…"
     return "(not a SAT token)"
 
 

@@ -70,6 +70,8 @@ class ViewOnlyAdmin(admin.ModelAdmin):
     Entra provisions); superusers may delete where `superusers_may_delete`."""
 
     superusers_may_delete = False
+    # "Show counts" would COUNT every filter choice over the whole table (a million log rows).
+    show_facets = admin.ShowFacets.NEVER
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -197,6 +199,7 @@ class SiteAdmin(UuidSearchMixin, admin.ModelAdmin):
     readonly_fields = ("public_id", "created", "integration", "provisioned")
     fields = ("msp", "name", "sat_enabled", *readonly_fields)
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     Media = AutocompleteFilterMedia
 
     def get_queryset(self, request):
