@@ -114,6 +114,7 @@ class PhaseResult:
     seconds: float
     tasks: int
     failures: list[str] = field(default_factory=list)
+    worker_rss_kib: list[int] = field(default_factory=list)
 
 
 def run_phase(
@@ -182,6 +183,35 @@ class CpuMeter:
             result["server_cpu_ms_per_request"] = round(workers * 1000 / requests, 2)
             result["server_cpu_share_of_one_core"] = round(workers / wall, 2) if wall else None
         return result
+
+
+class RssSampler(threading.Thread):
+    """The gunicorn workers' resident memory every few seconds, for the whole cycle:
+    flat means nothing accumulates per request."""
+
+    def __init__(self, server: BenchServer | None, every: float = 5.0):
+        super().__init__(daemon=True)
+        self.server, self.every = server, every
+        self.samples: list[int] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while self.server is not None:
+            self.samples.append(sum(self.server.workers_rss_kib()))
+            if self.done.wait(self.every):
+                self.samples.append(sum(self.server.workers_rss_kib()))
+                return
+
+    def figures(self) -> dict:
+        if not self.samples:
+            return {}
+        return {
+            "every_seconds": self.every,
+            "total_kib_first": self.samples[0],
+            "total_kib_max": max(self.samples),
+            "total_kib_last": self.samples[-1],
+            "total_kib_series": self.samples,
+        }
 
 
 # --- the Entra cycle ------------------------------------------------------------------
@@ -321,10 +351,15 @@ def run_cycle(args, tenant_url: str, sites: list[SiteRef], budget: Budget, db, s
         if budget.exhausted:
             return
         tasks = interleave(per_site)
-        phases.append(run_phase(name, tasks, tenant_url, recorder, budget, args.concurrency))
-        print(f"  {name}: {len(tasks)} tasks in {phases[-1].seconds:.1f} s", flush=True)
+        done = run_phase(name, tasks, tenant_url, recorder, budget, args.concurrency)
+        done.worker_rss_kib = server.workers_rss_kib() if server else []
+        phases.append(done)
+        rss_note = f", worker RSS KiB after: {done.worker_rss_kib}" if server else ""
+        print(f"  {name}: {len(tasks)} tasks in {done.seconds:.1f} s{rss_note}", flush=True)
 
     cpu = CpuMeter(server)
+    sampler = RssSampler(server)
+    sampler.start()
     started = time.monotonic()
     phase("probe", [[probe_task(p)] for p in plans])
     phase("initial: users", [[user_task(p, n) for n in range(p.users)] for p in plans])
@@ -356,6 +391,9 @@ def run_cycle(args, tenant_url: str, sites: list[SiteRef], budget: Budget, db, s
     phase("incremental: changes", changes)
     wall = time.monotonic() - started
     rss["end_kib"] = server.workers_rss_kib() if server else []
+    sampler.done.set()
+    sampler.join()
+    rss["sampled"] = sampler.figures()
     cpu_figures = cpu.figures(len(recorder.samples), wall)
 
     summary = recorder.summary(CYCLE_KINDS)
@@ -378,7 +416,13 @@ def run_cycle(args, tenant_url: str, sites: list[SiteRef], budget: Budget, db, s
         "wall_seconds": round(wall, 2),
         "initial_cycle_seconds": round(initial_seconds, 2),
         "phases": [
-            {"name": p.name, "tasks": p.tasks, "seconds": round(p.seconds, 2)} for p in phases
+            {
+                "name": p.name,
+                "tasks": p.tasks,
+                "seconds": round(p.seconds, 2),
+                "worker_rss_kib": p.worker_rss_kib,
+            }
+            for p in phases
         ],
         "requests": summary,
         "per_site_req_per_s": per_site,
@@ -683,6 +727,13 @@ def print_cycle(figures: dict) -> None:
 def print_rss(rss: dict) -> None:
     if rss.get("start_kib"):
         print(f"gunicorn worker RSS KiB: start {rss['start_kib']}, end {rss.get('end_kib')}")
+    sampled = rss.get("sampled")
+    if sampled:
+        print(
+            f"all workers' RSS every {sampled['every_seconds']:.0f} s: first "
+            f"{sampled['total_kib_first']} KiB, max {sampled['total_kib_max']} KiB, "
+            f"last {sampled['total_kib_last']} KiB"
+        )
 
 
 def print_failures(figures: dict) -> None:
