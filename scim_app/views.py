@@ -91,7 +91,7 @@ class ScimBaseView(SCIMView):
     def http_method_not_allowed(self, request, *args, **kwargs):
         return error_response(ScimError(405, f"{request.method} is not supported here."))
 
-    def load_body(self, body=None) -> dict:
+    def load_body(self) -> dict:
         try:
             raw = self.request.body
         except RequestDataTooBig:

@@ -1,7 +1,5 @@
 """/Groups and memberships as Entra drives them, both dialects."""
 
-import uuid
-
 import pytest
 
 from scim_app.models import Membership, ScimGroup, ScimUser
@@ -146,7 +144,7 @@ def test_rename_onto_another_group_is_409(contoso_scim, finance):
     assert_scim_error(response, 409, "uniqueness")
 
 
-@pytest.mark.parametrize("bad", ["not-a-uuid", str(uuid.uuid4()), None, 17])
+@pytest.mark.parametrize("bad", ["not-a-uuid", "0b9e1d2c-3f4a-4b5c-8d6e-7f8091a2b3c4", None, 17])
 def test_unknown_member_is_400_invalid_value_and_nothing_changes(
     contoso_scim, finance, people, bad
 ):
