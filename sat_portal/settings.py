@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "sites",
     "scim_app",
 ]
@@ -177,4 +179,33 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
     # django-scim2 logs whole request and response bodies (personal data) at DEBUG.
     "loggers": {"django_scim": {"level": "INFO"}},
+}
+
+# The MSP REST API under /api/v1/ (sites/api/).
+REST_FRAMEWORK = {
+    # The API key first: its challenge is the WWW-Authenticate header of a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "sites.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["sites.api.permissions.IsMspStaff"],
+    "DEFAULT_THROTTLE_CLASSES": ["sites.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# Requests per API key (or signed-in user): "<n>/sec", "/min", "/hour" or "/day".
+API_RATE_LIMIT = os.getenv("API_RATE_LIMIT", "600/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SAT Portal API",
+    "DESCRIPTION": "Automate an MSP's sites and their Microsoft Entra provisioning. "
+    "Authenticate with an MSP API key: `Authorization: Bearer satapi_…`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI from drf-spectacular-sidecar's static files: no CDN, no online validator.
+    # (No Redoc: its page loads Google Fonts.)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
 }
