@@ -89,3 +89,8 @@ def test_the_list_takes_a_fixed_number_of_queries(
         api_keys.issue_key(alice.staff.msp, name=f"Script {i}", by=alice)
     with django_assert_max_num_queries(6):
         alice_client.get("/api-keys/")
+
+
+def test_the_menu_links_api_keys_for_admins_only(signed_in, alice, bob):
+    assert b'href="/api-keys/"' in signed_in(alice).get("/").content
+    assert b'href="/api-keys/"' not in signed_in(bob).get("/").content
