@@ -132,9 +132,23 @@ def project(doc: dict, attributes: set[str], excluded: set[str]) -> dict:
                 if picked:
                     out[key] = picked
         return out
-    return {
-        k: v for k, v in doc.items() if k.lower() in ALWAYS_RETURNED or k.lower() not in excluded
-    }
+    out = {}
+    for key, value in doc.items():
+        lower = key.lower()
+        if lower in ALWAYS_RETURNED:
+            out[key] = value
+        elif lower not in excluded:
+            subs = {a.split(".", 1)[1] for a in excluded if a.startswith(lower + ".")}
+            out[key] = drop(value, subs) if subs else value
+    return out
+
+
+def drop(value, subs: set[str]):
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k.lower() not in subs}
+    if isinstance(value, list):
+        return [drop(item, subs) if isinstance(item, dict) else item for item in value]
+    return value
 
 
 def pick(value, subs: set[str]):

@@ -31,7 +31,11 @@ GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:group"
 @dataclass(frozen=True)
 class Column:
     field: str
-    kind: str  # "ci" (case-insensitive string), "exact" string, "uuid", "bool", "datetime"
+    # "ci" (case-insensitive string), "exact" string, "uuid", "bool", "datetime",
+    # "emails" (any address, in the newline-delimited `email_values` column), or
+    # "present" (a complex attribute: only `pr`, true when any of `fields` is set).
+    kind: str
+    fields: tuple[str, ...] = ()
 
 
 COMMON = {
@@ -47,11 +51,14 @@ USER_COLUMNS = {
     "name.givenname": Column("given_name", "ci"),
     "name.familyname": Column("family_name", "ci"),
     "name.formatted": Column("formatted_name", "ci"),
-    # We index the work address; emails.value compares against it.
-    "emails.value": Column("work_email", "ci"),
+    "emails.value": Column("email_values", "emails"),
+    "emails": Column("email_values", "present", ("email_values",)),
+    "name": Column("", "present", ("given_name", "family_name", "formatted_name")),
     "active": Column("active", "bool"),
 }
 GROUP_COLUMNS = {**COMMON, "displayname": Column("display_name", "ci")}
+# emails[type eq "work"].value: the indexed work address, Entra's email matching key.
+WORK_EMAIL = Column("work_email", "ci")
 
 
 def invalid(detail: str) -> ScimError:
@@ -110,7 +117,7 @@ class FilterTranslator:
             and inner.comp_value.value.lower() == "work"
             and "emails.value" in self.columns
         ):
-            return self.columns["emails.value"]
+            return WORK_EMAIL
         raise invalid('The only supported value path filter is emails[type eq "work"].value.')
 
     def comparison(self, node: ast.AttrExpr) -> Q:
@@ -127,13 +134,25 @@ class FilterTranslator:
 
     @staticmethod
     def present(column: Column) -> Q:
-        if column.kind in ("ci", "exact"):
+        if column.kind == "present":
+            q = Q()
+            for field in column.fields:
+                q |= ~Q(**{field: ""})
+            return q
+        if column.kind in ("ci", "exact", "emails"):
             return ~Q(**{column.field: ""})
         return Q(**{f"{column.field}__isnull": False})
 
     def compare(self, column: Column, op: str, value: str) -> Q:
         field, kind = column.field, column.kind
-        if kind == "ci":
+        if "\x00" in value or "\n" in value:
+            raise invalid("The filter value contains characters that no attribute holds.")
+        if kind == "emails":
+            # email_values is "\na@x\nb@y\n": each address sits between two newlines.
+            needle = {"eq": f"\n{value}\n", "sw": f"\n{value}", "ew": f"{value}\n", "co": value}
+            if op in needle:
+                return Q(**{f"{field}__contains": needle[op].lower()})
+        elif kind == "ci":
             lookups = {"co": "icontains", "sw": "istartswith", "ew": "iendswith"}
             if op == "eq":
                 # Lower() on both sides matches the functional unique indexes.
@@ -155,30 +174,44 @@ class FilterTranslator:
             return Q(**{field: value.lower() == "true"})
         elif kind == "datetime":
             lookups = {"eq": "exact", "gt": "gt", "ge": "gte", "lt": "lt", "le": "lte"}
-            moment = parse_datetime(value)
+            try:
+                moment = parse_datetime(value)
+                if moment is not None and moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=UTC)
+                moment = moment and moment.astimezone(UTC)
+            except (ValueError, OverflowError):
+                moment = None
             if moment is None:
                 raise invalid(f"'{value}' is not a date-time such as 2026-01-31T12:00:00Z.")
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
             if op in lookups:
                 return Q(**{f"{field}__{lookups[op]}": moment})
         raise invalid(f"The operator '{op}' is not supported for this attribute.")
 
 
+MAX_FILTER_LENGTH = 2000
+
+
 def parse(filter_text: str, columns: dict[str, Column], urn: str) -> Q:
+    if len(filter_text) > MAX_FILTER_LENGTH:
+        raise invalid(f"The filter is longer than {MAX_FILTER_LENGTH} characters.")
     try:
         tree = SCIMParser().parse(SCIMLexer().tokenize(filter_text))
+    except RecursionError:
+        raise invalid("The filter is nested too deeply.") from None
     except Exception as exc:  # the parser raises SCIMParserError, the lexer ValueError
         raise invalid(f"The filter could not be parsed: {exc}") from None
     if tree is None:
         raise invalid("The filter could not be parsed.")
-    return FilterTranslator(columns, urn).translate(tree)
+    try:
+        return FilterTranslator(columns, urn).translate(tree)
+    except RecursionError:
+        raise invalid("The filter is nested too deeply.") from None
 
 
 def with_lower_aliases(qs: QuerySet, columns: dict[str, Column]) -> QuerySet:
-    return qs.alias(
-        **{f"{c.field}_lower": Lower(c.field) for c in columns.values() if c.kind == "ci"}
-    )
+    extra = [WORK_EMAIL] if "emails.value" in columns else []
+    ci_fields = {c.field for c in [*columns.values(), *extra] if c.kind == "ci"}
+    return qs.alias(**{f"{field}_lower": Lower(field) for field in ci_fields})
 
 
 class SiteFilter:

@@ -7,7 +7,12 @@ from django.urls import reverse
 
 def tenant_url(request: HttpRequest) -> str:
     """The URL to paste into Entra's Tenant URL field, e.g. https://host/api/v2/scim."""
-    return settings.SCIM_BASE_URL or request.build_absolute_uri(reverse("scim:root")).rstrip("/")
+    if settings.SCIM_BASE_URL:
+        return settings.SCIM_BASE_URL
+    # Every resource's meta.location starts with it: build it once per request.
+    if not hasattr(request, "_tenant_url"):
+        request._tenant_url = request.build_absolute_uri(reverse("scim:root")).rstrip("/")
+    return request._tenant_url
 
 
 def base_location(request: HttpRequest | None = None, *args, **kwargs) -> str:

@@ -27,7 +27,10 @@ class ScimRequestGuard:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            length = 0
+            return error_response(ScimError(400, "Content-Length is not a number."))
+        if not length and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # Django reads no body without a Content-Length: say so instead of "empty body".
+            return error_response(ScimError(411, "Send the body with a Content-Length."))
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return error_response(
                 ScimError(

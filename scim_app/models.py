@@ -32,6 +32,9 @@ class ScimUser(models.Model):
     emails = models.JSONField(default=list, blank=True)
     # ... and the work address from it, kept in a column so it can be indexed.
     work_email = models.CharField("work email", max_length=EMAIL_MAX, blank=True)
+    # Every address, lower-cased, one per line between newlines ("\na@x\nb@y\n"), so
+    # that `emails.value eq/sw/ew/co` can match any of them on any database.
+    email_values = models.TextField(blank=True, default="", editable=False)
     active = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     last_modified = models.DateTimeField(auto_now=True)

@@ -30,9 +30,10 @@ IGNORED_USER_ATTRIBUTES = {
     "entitlements", "roles", "x509certificates", "schemas", "meta", "id",
 }  # fmt: skip
 IGNORED_GROUP_ATTRIBUTES = {"schemas", "meta", "id"}
+MAX_EMAILS = 20
 
 PATH_RE = re.compile(
-    r"""^(?:(?P<urn>urn:.+):)?
+    r"""^(?:(?P<urn>(?:urn|https?):.+):)?
     (?P<attr>[A-Za-z$][\w$-]*)
     (?:\[\s*(?P<filter_attr>[A-Za-z][\w.]*)\s+eq\s+"(?P<filter_value>[^"]*)"\s*\])?
     (?:\.(?P<sub>[A-Za-z$][\w$-]*))?$""",
@@ -61,9 +62,14 @@ def parse_path(raw: Any) -> Path:
     return Path(**lower)
 
 
-def operation_name(operation: Any) -> str:
+def normalise(operation: Any) -> dict:
+    """The operation with its member names lower-cased (RFC 7643 §2.1)."""
     if not isinstance(operation, dict):
         raise bad_request("Each item of 'Operations' must be an object.", "invalidSyntax")
+    return {str(key).lower(): value for key, value in operation.items()}
+
+
+def operation_name(operation: dict) -> str:
     name = operation.get("op")
     if not isinstance(name, str) or name.lower() not in OPS:
         raise bad_request(f"Unknown op {name!r}: use add, replace or remove.", "invalidSyntax")
@@ -73,6 +79,8 @@ def operation_name(operation: Any) -> str:
 def expand(operation: dict, op: str) -> list[tuple[Path, Any]]:
     """One (path, value) pair per attribute the operation touches."""
     raw_path, value = operation.get("path"), operation.get("value")
+    if isinstance(raw_path, str) and raw_path.lower() in (CORE_USER_URN, CORE_GROUP_URN):
+        raw_path = None  # the whole core schema: like a path-less operation
     if raw_path not in (None, ""):
         return [(parse_path(raw_path), value)]
     if op == "remove":
@@ -99,7 +107,17 @@ def text(value: Any, label: str, max_length: int = TEXT_MAX) -> str:
         raise bad_request(f"{label} must be a string.", "invalidValue")
     if len(value) > max_length:
         raise bad_request(f"{label} is longer than {max_length} characters.", "invalidValue")
+    if "\x00" in value or not is_utf8(value):
+        raise bad_request(f"{label} contains characters that cannot be stored.", "invalidValue")
     return value
+
+
+def is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
+        return False
+    return True
 
 
 def boolean(value: Any, label: str) -> bool:
@@ -135,15 +153,20 @@ def clean_emails(value: Any) -> list[dict]:
         value = [value]
     if not isinstance(value, list):
         raise bad_request("'emails' must be a list of objects.", "invalidValue")
+    if len(value) > MAX_EMAILS:
+        raise bad_request(f"A user has at most {MAX_EMAILS} emails.", "invalidValue")
     return [clean_email(entry) for entry in value]
 
 
 def set_emails(user: ScimUser, emails: list[dict]) -> None:
-    """Store `emails` and keep the indexed work address in step with it."""
+    """Store `emails` and keep the columns that filters use in step with it."""
+    if len(emails) > MAX_EMAILS:
+        raise bad_request(f"A user has at most {MAX_EMAILS} emails.", "invalidValue")
     user.emails = emails
     user.work_email = next(
         (e["value"] for e in emails if str(e.get("type", "")).lower() == "work"), ""
     )
+    user.email_values = "\n" + "".join(e["value"].lower() + "\n" for e in emails) if emails else ""
 
 
 def set_name_part(user: ScimUser, sub: str, value: Any) -> None:
@@ -167,7 +190,7 @@ def apply_user_path(user: ScimUser, op: str, path: Path, value: Any) -> None:
         raise bad_request(f"A [filter] is not supported on '{attr}'.", "invalidPath")
     if attr == "username":
         user.user_name = text(value, "userName", USER_NAME_MAX)
-        if not user.user_name:
+        if not user.user_name.strip():
             raise bad_request("userName cannot be empty.", "invalidValue")
     elif attr == "externalid":
         user.external_id = text(value, "externalId")
@@ -210,7 +233,7 @@ def apply_emails(user: ScimUser, op: str, path: Path, value: Any) -> None:
         raise bad_request('Email paths filter on type, e.g. emails[type eq "work"].', "invalidPath")
     kind = path.filter_value or ""
     matches = [e for e in emails if str(e.get("type", "")).lower() == kind.lower()]
-    if op == "remove":
+    if op == "remove" or (path.sub == "value" and value in (None, "")):
         set_emails(user, [e for e in emails if e not in matches])
         return None
     if path.sub == "value":
@@ -235,7 +258,7 @@ def apply_emails(user: ScimUser, op: str, path: Path, value: Any) -> None:
 def apply_user_operations(user: ScimUser, operations: list) -> list[str]:
     """Apply PATCH operations to `user` in memory; the caller saves. Returns what changed."""
     before = {f: getattr(user, f) for f in USER_DIFF_FIELDS}
-    for operation in operations:
+    for operation in map(normalise, operations):
         op = operation_name(operation)
         for path, value in expand(operation, op):
             apply_user_path(user, op, path, value)
@@ -399,7 +422,7 @@ def apply_group_path(group: ScimGroup, op: str, path: Path, value: Any, changes:
         if op == "remove":
             raise bad_request("displayName cannot be removed.", "invalidValue")
         name = text(value, "displayName")
-        if not name:
+        if not name.strip():
             raise bad_request("displayName cannot be empty.", "invalidValue")
         group.display_name = name
         changes.attributes.append("displayName")
@@ -413,23 +436,33 @@ def apply_group_path(group: ScimGroup, op: str, path: Path, value: Any, changes:
 def apply_group_operations(group: ScimGroup, operations: list) -> GroupChanges:
     """Apply PATCH operations to `group` and its memberships, all or nothing."""
     changes = GroupChanges(old_name=group.display_name)
-    with transaction.atomic():
-        for operation in operations:
-            op = operation_name(operation)
-            for path, value in expand(operation, op):
-                apply_group_path(group, op, path, value, changes)
-        if changes.attributes:
-            save_group(group)
-        elif changes.added or changes.removed:
-            ScimGroup.objects.filter(pk=group.pk).update(last_modified=timezone.now())
+    try:
+        with transaction.atomic():
+            for operation in map(normalise, operations):
+                op = operation_name(operation)
+                for path, value in expand(operation, op):
+                    apply_group_path(group, op, path, value, changes)
+            if changes.attributes:
+                fields = {GROUP_FIELDS[a] for a in changes.attributes}
+                save_group(group, [*fields, "last_modified"])
+            elif changes.added or changes.removed:
+                ScimGroup.objects.filter(pk=group.pk).update(last_modified=timezone.now())
+    except IntegrityError:
+        # A member or the group itself was deleted by a request running at the same time.
+        raise ScimError(
+            409, "The group or one of its members changed while this request ran; retry it."
+        ) from None
     return changes
 
 
-def save_group(group: ScimGroup) -> None:
-    """Save, turning a displayName clash into 409 uniqueness."""
+GROUP_FIELDS = {"displayName": "display_name", "externalId": "external_id"}
+
+
+def save_group(group: ScimGroup, fields: list[str] | None = None) -> None:
+    """Save (only `fields`, if given), turning a displayName clash into 409 uniqueness."""
     try:
         with transaction.atomic():
-            group.save()
+            group.save(update_fields=fields)
     except IntegrityError:
         raise ScimError(
             409, f"A group named {group.display_name!r} already exists in this site.", "uniqueness"

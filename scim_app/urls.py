@@ -6,7 +6,7 @@ app_name = "scim"
 
 # Entra appends these to the Tenant URL. A trailing slash is accepted and never
 # redirected: APPEND_SLASH would answer with an HTML 301.
-ID = r"(?P<uuid>[^/]+)"
+ID = r"(?P<resource_id>[^/]+)"
 urlpatterns = [
     re_path(r"^$", views.root, name="root"),
     # Not implemented (advertised as such in /ServiceProviderConfig): 501.

@@ -13,7 +13,6 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
@@ -31,6 +30,8 @@ from .models import ScimGroup, ScimUser
 logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 100
+# Past any site's size, and within what an SQL OFFSET accepts.
+MAX_START_INDEX = 2**31
 
 
 def scim_response(doc: dict | None, status: int = 200, location: str | None = None):
@@ -89,16 +90,15 @@ class ScimBaseView(SCIMView):
             return error_response(ScimError(500, "An unexpected error occurred."))
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        return error_response(ScimError(405, f"{request.method} is not supported here."))
+        response = error_response(ScimError(405, f"{request.method} is not supported here."))
+        response["Allow"] = ", ".join(m.upper() for m in self._allowed_methods())
+        return response
 
     def load_body(self) -> dict:
+        # ScimRequestGuard has already refused bodies over the size limit.
         try:
-            raw = self.request.body
-        except RequestDataTooBig:
-            raise ScimError(413, "The request body is over 1 MB.") from None
-        try:
-            data = json.loads(raw.decode("utf-8") or "null")
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = json.loads(self.request.body.decode("utf-8-sig") or "null")
+        except (ValueError, RecursionError) as exc:  # bad UTF-8, bad JSON, absurd numbers
             raise bad_request(f"The body is not valid JSON: {exc}", "invalidSyntax") from None
         if not isinstance(data, dict):
             raise bad_request("The body must be a JSON object.", "invalidSyntax")
@@ -106,28 +106,34 @@ class ScimBaseView(SCIMView):
 
 
 class ResourceView(ScimBaseView):
-    http_method_names = ["get", "post", "put", "patch", "delete"]
+    http_method_names = ["get", "head", "post", "put", "patch", "delete"]
     model: type[ScimUser] | type[ScimGroup]
     filter_class: type[filters.SiteFilter]
     resource_type: str
 
     def get_object(self, *, for_update: bool = False):
-        raw_id = self.kwargs["uuid"]
+        raw_id = self.kwargs.get("resource_id")
+        if raw_id is None:
+            raise ScimError(405, f"{self.request.method} needs /{self.resource_type}s/<id>.")
         qs = self.model.objects.filter(site=self.request.scim_site)
         if for_update:
             qs = qs.select_for_update()
         try:
-            return qs.get(id=uuid.UUID(raw_id))
+            id_ = uuid.UUID(raw_id)
+            if str(id_) != raw_id:
+                raise ValueError("only the id exactly as we issued it")
+            return qs.get(id=id_)
         except (ValueError, self.model.DoesNotExist):
             # Another site's id is answered exactly like one that never existed.
             raise not_found(self.resource_type, raw_id) from None
 
-    def get(self, request, uuid=None):
-        attributes, excluded = (
-            name_list(request, "attributes"),
-            name_list(request, "excludedAttributes"),
-        )
-        if uuid:
+    def projection(self) -> tuple[set[str], set[str]]:
+        """`attributes` and `excludedAttributes` (RFC 7644 §3.9), for reads and writes."""
+        return name_list(self.request, "attributes"), name_list(self.request, "excludedAttributes")
+
+    def get(self, request, resource_id=None):
+        attributes, excluded = self.projection()
+        if resource_id:
             obj = self.get_object()
             doc = adapters.project(
                 self.represent([obj], attributes, excluded)[0], attributes, excluded
@@ -140,7 +146,7 @@ class ResourceView(ScimBaseView):
         start, count = page_params(request)
         filter_text = request.GET.get("filter")
         qs = self.filter_class.search(filter_text, request.scim_site).order_by("id")
-        if count == 0:
+        if count == 0 or start > MAX_START_INDEX:
             total, page = qs.count(), []
         else:
             page = list(qs[start - 1 : start - 1 + count])
@@ -185,10 +191,11 @@ class UsersView(ResourceView):
 
     def respond(self, user: ScimUser, status: int = 200) -> HttpResponse:
         adapter = adapters.UserAdapter(user, self.request)
-        return scim_response(adapter.to_dict(), status, adapter.location)
+        doc = adapters.project(adapter.to_dict(), *self.projection())
+        return scim_response(doc, status, adapter.location)
 
-    def post(self, request, uuid=None):
-        if uuid:
+    def post(self, request, resource_id=None):
+        if resource_id:
             return self.http_method_not_allowed(request)
         user = ScimUser(site=request.scim_site)
         adapter = adapters.UserAdapter(user, request)
@@ -197,7 +204,7 @@ class UsersView(ResourceView):
         record(request, "User", user.id, f"created {self.describe(user)}")
         return self.respond(user, 201)
 
-    def put(self, request, uuid=None):
+    def put(self, request, resource_id=None):
         body = self.load_body()
         with transaction.atomic():
             user = self.get_object(for_update=True)
@@ -207,7 +214,7 @@ class UsersView(ResourceView):
         record(request, "User", user.id, f"replaced {self.describe(user)}")
         return self.respond(user)
 
-    def patch(self, request, uuid=None):
+    def patch(self, request, resource_id=None):
         operations = patch_operations(self.load_body())
         with transaction.atomic():
             user = self.get_object(for_update=True)
@@ -223,11 +230,11 @@ class UsersView(ResourceView):
         record(request, "User", user.id, summary)
         return self.respond(user)
 
-    def delete(self, request, uuid=None):
+    def delete(self, request, resource_id=None):
         with transaction.atomic():
             user = self.get_object()
             adapters.UserAdapter(user, request).delete()
-        record(request, "User", uuid, f"deleted {self.describe(user)}")
+        record(request, "User", resource_id, f"deleted {self.describe(user)}")
         return scim_response(None, 204)
 
 
@@ -250,12 +257,14 @@ class GroupsView(ResourceView):
         return f"group {group.display_name}"
 
     def respond(self, group: ScimGroup, status: int = 200) -> HttpResponse:
-        excluded = name_list(self.request, "excludedAttributes")
-        doc = self.represent([group], set(), excluded)[0]
+        attributes, excluded = self.projection()
+        doc = adapters.project(
+            self.represent([group], attributes, excluded)[0], attributes, excluded
+        )
         return scim_response(doc, status, adapters.GroupAdapter(group, self.request).location)
 
-    def post(self, request, uuid=None):
-        if uuid:
+    def post(self, request, resource_id=None):
+        if resource_id:
             return self.http_method_not_allowed(request)
         group = ScimGroup(site=request.scim_site)
         body = self.load_body()
@@ -267,7 +276,7 @@ class GroupsView(ResourceView):
         record(request, "Group", group.id, f"created {self.describe(group)}")
         return self.respond(group, 201)
 
-    def put(self, request, uuid=None):
+    def put(self, request, resource_id=None):
         body = self.load_body()
         with transaction.atomic():
             group = self.get_object(for_update=True)
@@ -278,7 +287,7 @@ class GroupsView(ResourceView):
         record(request, "Group", group.id, f"replaced {self.describe(group)}")
         return self.respond(group)
 
-    def patch(self, request, uuid=None):
+    def patch(self, request, resource_id=None):
         operations = patch_operations(self.load_body())
         group = self.get_object()
         changes = patch.apply_group_operations(group, operations)
@@ -286,10 +295,10 @@ class GroupsView(ResourceView):
         # 204: never a body listing every member of a large group.
         return scim_response(None, 204)
 
-    def delete(self, request, uuid=None):
+    def delete(self, request, resource_id=None):
         group = self.get_object()
         group.delete()  # its memberships go with it; its users stay
-        record(request, "Group", uuid, f"deleted {self.describe(group)}")
+        record(request, "Group", resource_id, f"deleted {self.describe(group)}")
         return scim_response(None, 204)
 
 
@@ -302,7 +311,7 @@ def patch_operations(body: dict) -> list:
 
 
 class ServiceProviderConfigView(ScimBaseView):
-    http_method_names = ["get"]
+    http_method_names = ["get", "head"]
 
     def get(self, request):
         return scim_response(schemas.ServiceProviderConfig(request).to_dict())
@@ -319,31 +328,31 @@ def list_response(resources: list[dict]) -> dict:
 
 
 class ResourceTypesView(ScimBaseView):
-    http_method_names = ["get"]
+    http_method_names = ["get", "head"]
 
-    def get(self, request, uuid=None):
-        if uuid is None:
+    def get(self, request, resource_id=None):
+        if resource_id is None:
             return scim_response(
                 list_response(
                     [schemas.resource_type_document(request, n) for n in schemas.RESOURCE_TYPES]
                 )
             )
-        if uuid not in schemas.RESOURCE_TYPES:
-            raise not_found("ResourceType", uuid)
-        return scim_response(schemas.resource_type_document(request, uuid))
+        if resource_id not in schemas.RESOURCE_TYPES:
+            raise not_found("ResourceType", resource_id)
+        return scim_response(schemas.resource_type_document(request, resource_id))
 
 
 class SchemasView(ScimBaseView):
-    http_method_names = ["get"]
+    http_method_names = ["get", "head"]
 
-    def get(self, request, uuid=None):
-        if uuid is None:
+    def get(self, request, resource_id=None):
+        if resource_id is None:
             return scim_response(
                 list_response([schemas.schema_document(request, u) for u in schemas.SCHEMAS])
             )
-        if uuid not in schemas.SCHEMAS:
-            raise not_found("Schema", uuid)
-        return scim_response(schemas.schema_document(request, uuid))
+        if resource_id not in schemas.SCHEMAS:
+            raise not_found("Schema", resource_id)
+        return scim_response(schemas.schema_document(request, resource_id))
 
 
 class NotFoundView(ScimBaseView):

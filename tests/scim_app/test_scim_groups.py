@@ -222,3 +222,29 @@ def test_put_replaces_name_and_members(contoso_scim, finance, people):
     assert response.status_code == 200
     assert response.json()["displayName"] == "Finance"
     assert members_of(finance) == {people[3]}
+
+
+def test_microsofts_group_namespace_keys_are_accepted_and_ignored(contoso_scim, finance):
+    response = contoso_scim.patch(
+        f"Groups/{finance['id']}",
+        patch_body(
+            {
+                "op": "replace",
+                "value": {
+                    "displayName": "Finance",
+                    f"{MS_GROUP_URN}:description": "ignored",
+                },
+            }
+        ),
+    )
+    assert response.status_code == 204
+    assert contoso_scim.get(f"Groups/{finance['id']}").json()["displayName"] == "Finance"
+
+
+@pytest.mark.parametrize("value", ["   ", ""])
+def test_whitespace_only_group_names_are_refused_by_patch(contoso_scim, finance, value):
+    response = contoso_scim.patch(
+        f"Groups/{finance['id']}",
+        patch_body({"op": "replace", "path": "displayName", "value": value}),
+    )
+    assert_scim_error(response, 400, "invalidValue")

@@ -95,3 +95,68 @@ def test_database_errors_do_not_leak_constraint_names(contoso_scim):
     )
     assert "scim_user_username_unique_per_site" not in body["detail"]
     assert connection.vendor in ("postgresql", "sqlite")
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("path", ["Users", "Groups/"])
+def test_writes_to_a_collection_are_405_with_allow(contoso_scim, method, path):
+    response = contoso_scim.request(method, path, patch_body())
+    assert_scim_error(response, 405)
+
+
+def test_405_says_what_is_allowed(contoso_scim):
+    response = contoso_scim.request("OPTIONS", "Schemas")
+    assert_scim_error(response, 405)
+    assert response["Allow"] == "GET, HEAD"
+
+
+def test_head_is_answered_like_get(contoso_scim):
+    response = contoso_scim.request("HEAD", "Users")
+    assert response.status_code == 200 and response.content == b""
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"userName": "d@x", "name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"userName": "n@x", "externalId": ' + b"9" * 5000 + b"}",
+    ],
+)
+def test_pathological_json_is_400_not_500(contoso_scim, raw):
+    assert_scim_error(contoso_scim.post("Users", raw=raw), 400, "invalidSyntax")
+
+
+def test_a_utf8_byte_order_mark_is_accepted(contoso_scim):
+    raw = "\ufeff".encode() + json.dumps({"userName": "bom@contoso.example"}).encode()
+    assert contoso_scim.post("Users", raw=raw).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"userName": "nul\\u0000@contoso.example"}',
+        b'{"userName": "lone\\ud800@contoso.example"}',
+        b'{"userName": "ok@contoso.example", "name": {"givenName": "a\\u0000"}}',
+        b'{"userName": "ok@contoso.example", "emails": [{"value": "x\\udfff@y"}]}',
+    ],
+)
+def test_strings_no_database_can_store_are_400(contoso_scim, raw):
+    assert_scim_error(contoso_scim.post("Users", raw=raw), 400, "invalidValue")
+
+
+def test_a_huge_start_index_is_an_empty_page(contoso_scim):
+    create_user(contoso_scim, "one@contoso.example")
+    body = contoso_scim.get("Users", startIndex=10**30).json()
+    assert body["startIndex"] == 10**30 and body["Resources"] == [] and body["totalResults"] == 1
+
+
+def test_a_non_numeric_content_length_is_400(contoso_scim):
+    response = contoso_scim.request("POST", "Users", raw=b"{}", CONTENT_LENGTH="abc")
+    assert_scim_error(response, 400)
+
+
+def test_a_chunked_body_without_length_is_411(contoso_scim):
+    response = contoso_scim.request(
+        "POST", "Users", raw=b"", headers={"Transfer-Encoding": "chunked"}
+    )
+    assert_scim_error(response, 411)

@@ -139,14 +139,19 @@ def test_new_dialect_path_less_op_with_dotted_and_urn_keys(contoso_scim, dana):
 def test_op_and_attribute_names_are_case_insensitive(contoso_scim, dana):
     response = contoso_scim.patch(
         f"Users/{dana['id']}",
-        {"operations": [{"OP": "REPLACE", "path": "Name.FamilyName", "value": "X"}]},
-    )
-    assert response.status_code == 400  # "OP" is not the member name "op"
-    response = contoso_scim.patch(
-        f"Users/{dana['id']}",
-        {"Operations": [{"op": "REPLACE", "path": "Name.FamilyName", "value": "X"}]},
+        {"operations": [{"OP": "REPLACE", "Path": "Name.FamilyName", "VALUE": "X"}]},
     )
     assert response.status_code == 200 and response.json()["name"]["familyName"] == "X"
+
+
+def test_a_path_naming_the_core_schema_is_a_path_less_operation(contoso_scim, dana):
+    response = contoso_scim.patch(
+        f"Users/{dana['id']}",
+        patch_body(
+            {"op": "replace", "path": USER_URN, "value": {"displayName": "Dana F."}},
+        ),
+    )
+    assert response.json()["displayName"] == "Dana F."
 
 
 def test_work_email_replace_changes_the_work_entry(contoso_scim, dana):
@@ -300,3 +305,51 @@ def test_a_malformed_id_is_404(contoso_scim):
 
 def test_post_to_an_id_is_405(contoso_scim, dana):
     assert_scim_error(contoso_scim.post(f"Users/{dana['id']}", entra_user("x@y.z")), 405)
+
+
+@pytest.mark.parametrize("alias", ["{id}", "{ID}", "urn:uuid:{id}", "{hex}", "{{{id}}}"])
+def test_only_the_id_exactly_as_issued_finds_the_user(contoso_scim, dana, alias):
+    raw = alias.format(id=dana["id"], ID=dana["id"].upper(), hex=dana["id"].replace("-", ""))
+    expected = 200 if raw == dana["id"] else 404
+    assert contoso_scim.get(f"Users/{raw}").status_code == expected
+
+
+def test_an_empty_work_email_removes_the_entry(contoso_scim, dana):
+    for value in (None, ""):
+        response = contoso_scim.patch(
+            f"Users/{dana['id']}",
+            patch_body({"op": "add", "path": 'emails[type eq "work"].value', "value": value}),
+        )
+        assert response.status_code == 200 and "emails" not in response.json()
+
+
+def test_a_whitespace_only_user_name_is_refused_by_patch_too(contoso_scim, dana):
+    response = contoso_scim.patch(
+        f"Users/{dana['id']}", patch_body({"op": "replace", "path": "userName", "value": "   "})
+    )
+    assert_scim_error(response, 400, "invalidValue")
+
+
+def test_at_most_twenty_emails(contoso_scim):
+    emails = [{"type": "other", "value": f"a{i}@contoso.example"} for i in range(21)]
+    assert_scim_error(
+        contoso_scim.post("Users", entra_user("many@contoso.example", emails=emails)),
+        400,
+        "invalidValue",
+    )
+
+
+def test_attributes_apply_to_write_responses(contoso_scim):
+    response = contoso_scim.request(
+        "POST", "Users?attributes=userName", entra_user("few@contoso.example")
+    )
+    assert response.status_code == 201
+    assert set(response.json()) == {"schemas", "id", "userName"}
+
+
+def test_excluded_sub_attributes(contoso_scim, dana):
+    one = contoso_scim.get(
+        f"Users/{dana['id']}", excludedAttributes="name.givenName,meta.location"
+    ).json()
+    assert one["name"] == {"formatted": "Dana Fisher", "familyName": "Fisher"}
+    assert "location" not in one["meta"] and one["meta"]["resourceType"] == "User"
