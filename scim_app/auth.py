@@ -28,13 +28,16 @@ class SiteTokenAuth(SCIMAuthCheckMiddleware):
     """django-scim2's AUTH_CHECK_MIDDLEWARE hook, wrapped around every SCIM view."""
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        request.scim_site = request.scim_token = None
+        request.scim_site = request.scim_token = request.scim_refused_token = None
         try:
             credentials = bearer_credentials(request)
             if credentials is None:
                 raise ScimError(401, "Send the site's Secret Token as 'Authorization: Bearer …'.")
-            token = tokens.verify_token(credentials)
-            if token is None:
+            token = tokens.find_token(credentials)
+            # Known but refused tokens are kept for the provisioning log only: support
+            # can then see a site's requests failing after a revoke or SAT was disabled.
+            request.scim_refused_token = token
+            if token is None or not tokens.is_active(token):
                 raise ScimError(
                     401,
                     "The Secret Token is not valid: it is unknown, revoked or expired. "
@@ -42,12 +45,14 @@ class SiteTokenAuth(SCIMAuthCheckMiddleware):
                 )
             if not token.site.sat_enabled:
                 raise ScimError(401, "Security awareness training is disabled for this site.")
+            tokens.record_use(token)
         except ScimError as exc:
             return error_response(exc)
         except Exception:
             # Raised here, an exception would escape django-scim2's error handling as HTML.
             logger.exception("SCIM authentication failed unexpectedly")
             return error_response(ScimError(500, "An unexpected error occurred."))
+        request.scim_refused_token = None
         request.scim_token = token
         request.scim_site = token.site
         return None

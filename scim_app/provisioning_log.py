@@ -96,7 +96,7 @@ def request_body(request: HttpRequest) -> bytes:
 def token_hint(request: HttpRequest) -> str:
     """`…abcd` for the site's token. For any other (unknown, or not checked because the
     request was refused first) only its visible prefix: never a secret's characters."""
-    token = getattr(request, "scim_token", None)
+    token = getattr(request, "scim_token", None) or getattr(request, "scim_refused_token", None)
     if token is not None:
         return f"…{token.hint}"
     credentials = bearer_credentials(request)
@@ -158,6 +158,12 @@ def relax_durability() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+def log_site(request: HttpRequest) -> Site | None:
+    """The calling site, also when its known token was refused (revoked, expired, SAT off)."""
+    token = getattr(request, "scim_token", None) or getattr(request, "scim_refused_token", None)
+    return token.site if token is not None else None
+
+
 def build_entry(
     request: HttpRequest, response: HttpResponse, duration_ms: int
 ) -> ProvisioningLogEntry:
@@ -188,7 +194,7 @@ def build_entry(
         summary = fallback_summary(request.method, scim_path, response.status_code, scim_type)
 
     return ProvisioningLogEntry(
-        site=getattr(request, "scim_site", None),
+        site=log_site(request),
         token_hint=token_hint(request),
         method=request.method[:10],
         path=redact_text(request.path + (f"?{query}" if query else "")),

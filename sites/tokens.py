@@ -65,11 +65,11 @@ def issue_token(site: Site, *, by=None, via: str = "console") -> tuple[ScimToken
     return token, plaintext
 
 
-def verify_token(plaintext: str) -> ScimToken | None:
-    """Return the active token (with its site loaded) for `plaintext`, else None.
+def find_token(plaintext: str) -> ScimToken | None:
+    """The token (with its site loaded) whose secret is `plaintext`, active or not.
 
-    One indexed query. Unknown, revoked and expired tokens all give None, so a caller
-    cannot tell them apart.
+    One indexed query. For deciding whether to accept a token use verify_token; this
+    is for recording which site a refused request came from.
     """
     if not TOKEN_RE.match(plaintext):
         return None
@@ -79,13 +79,24 @@ def verify_token(plaintext: str) -> ScimToken | None:
     # guards against a collation that would match a hash that is not byte-equal.
     if token is None or not hmac.compare_digest(token.token_hash, digest):
         return None
-    if not is_active(token):
-        return None
-    _touch(token)
     return token
 
 
-def _touch(token: ScimToken) -> None:
+def verify_token(plaintext: str) -> ScimToken | None:
+    """Return the active token (with its site loaded) for `plaintext`, else None.
+
+    Unknown, revoked and expired tokens all give None, so a caller cannot tell them
+    apart.
+    """
+    token = find_token(plaintext)
+    if token is None or not is_active(token):
+        return None
+    record_use(token)
+    return token
+
+
+def record_use(token: ScimToken) -> None:
+    """Note that `token` was just accepted: at most one UPDATE a minute per token."""
     now = timezone.now()
     if token.last_used_at and now - token.last_used_at < LAST_USED_RESOLUTION:
         return

@@ -137,3 +137,29 @@ def test_the_token_never_reaches_the_log(contoso, contoso_scim, caplog):
         ScimClient(contoso_scim.token[:-1] + "Z").get("Users")
     assert contoso_scim.token not in caplog.text
     assert contoso_scim.token[8:] not in caplog.text
+
+
+def test_refused_requests_of_a_known_token_are_logged_against_its_site(contoso, contoso_scim):
+    from scim_app.models import ProvisioningLogEntry
+
+    token = ScimToken.objects.get(site=contoso)
+    tokens.revoke_token(token)
+    assert_unauthorized(contoso_scim.get("Users"))
+    contoso.sat_enabled = False
+    contoso.save()
+    assert_unauthorized(ScimClient(tokens.issue_token(contoso)[1]).get("Users"))
+    ScimClient("satscim_" + "B" * 43).get("Users")
+    rows = list(
+        ProvisioningLogEntry.objects.order_by("created").values("site", "token_hint", "status")
+    )
+    assert [r["status"] for r in rows] == [401, 401, 401]
+    assert rows[0] == {"site": contoso.pk, "token_hint": f"…{token.hint}", "status": 401}
+    assert rows[1]["site"] == contoso.pk
+    assert rows[2]["site"] is None and "B" * 8 not in rows[2]["token_hint"]
+
+
+def test_a_refused_token_is_not_marked_as_used(contoso, contoso_scim):
+    contoso.sat_enabled = False
+    contoso.save()
+    contoso_scim.get("Users")
+    assert ScimToken.objects.get(site=contoso).last_used_at is None
