@@ -19,3 +19,6 @@ worker_class = "gthread"
 # Entra keeps connections open between requests of a cycle.
 keepalive = 5
 bind = os.getenv("GUNICORN_BIND", "127.0.0.1:8000")
+# The longest request line gunicorn accepts (its maximum): a 2,000-character SCIM filter
+# is up to 6,000 once URL-encoded. Longer lines get gunicorn's own 400 before Django.
+limit_request_line = 8190
