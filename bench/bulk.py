@@ -10,7 +10,7 @@ import psycopg
 
 USER_COLUMNS = (
     "id, site_id, user_name, external_id, given_name, family_name, formatted_name,"
-    " display_name, emails, work_email, active, created, last_modified"
+    " display_name, emails, work_email, email_values, active, created, last_modified"
 )
 
 
@@ -58,6 +58,7 @@ def user_row(site_id: int, user_name: str, number: int) -> tuple:
         "",
         json.dumps(email),
         user_name,
+        f"\n{user_name.lower()}\n",
         True,
         now,
         now,
@@ -114,6 +115,6 @@ def floor_insert(conn: psycopg.Connection, site_id: int, user_name: str, number:
     """What `POST /Users` must at least do: one committed INSERT."""
     conn.execute(
         f"INSERT INTO scim_app_scimuser ({USER_COLUMNS})"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        f" VALUES ({', '.join(['%s'] * len(USER_COLUMNS.split(',')))})",
         user_row(site_id, user_name, number),
     )
