@@ -6,6 +6,7 @@ MSP's site is a 404 exactly like a site that does not exist; changes also need
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -14,7 +15,8 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from scim_app.models import ScimGroup, ScimUser
+from scim_app import provisioning_log
+from scim_app.models import ProvisioningLogEntry, ScimGroup, ScimUser
 
 from . import tokens
 from .models import ScimToken, Site, Staff
@@ -41,17 +43,31 @@ def get_site(staff: Staff, public_id) -> Site:
     return get_object_or_404(sites_of(staff), public_id=public_id)
 
 
-def _count(queryset: QuerySet) -> Coalesce:
-    """A correlated `SELECT COUNT(*)` per outer row: unlike two joined Count()s, counts
-    of users and groups do not multiply each other."""
-    counted = queryset.order_by().values("site").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+def subquery_count(queryset: QuerySet, field: str) -> Coalesce:
+    """Count of `queryset` rows whose `field` is the outer row, as a column.
+
+    A correlated `SELECT COUNT(*)` runs once per row shown (one index lookup each),
+    where a JOIN + GROUP BY would aggregate the whole table before the page is cut, and
+    two joined Count()s would multiply each other.
+    """
+    counts = (
+        queryset.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
 def with_counts(sites: QuerySet[Site]) -> QuerySet[Site]:
+    """Each site with its users and groups counted and the time of its last SCIM request
+    (`last_request_at`, from the provisioning log: one index lookup per site shown)."""
+    latest = ProvisioningLogEntry.objects.filter(site=OuterRef("pk")).order_by("-created")
     return sites.annotate(
-        user_count=_count(ScimUser.objects.filter(site=OuterRef("pk"))),
-        group_count=_count(ScimGroup.objects.filter(site=OuterRef("pk"))),
+        user_count=subquery_count(ScimUser.objects.all(), "site"),
+        group_count=subquery_count(ScimGroup.objects.all(), "site"),
+        last_request_at=Subquery(latest.values("created")[:1]),
     )
 
 
@@ -60,23 +76,32 @@ def search(sites: QuerySet[Site], query: str) -> QuerySet[Site]:
 
 
 class EntraStatus:
-    """A site's Microsoft Entra integration, as the Sites list and settings page show it."""
+    """A site's Microsoft Entra integration, as the Sites list, the settings page and the
+    API's status show it.
+
+    `last_request` is when Entra last called for the site, as the provisioning log
+    recorded it (also a request refused because its token was revoked or expired, or
+    because training is disabled: Entra is still trying).
+    """
 
     NOT_CONFIGURED = "Not configured"
     WAITING = "Waiting for first request"
     PROVISIONING = "Provisioning"
+    EXPIRED = "Token expired"
     REVOKED = "Token revoked"
+    SAT_DISABLED = "Training disabled"
 
-    def __init__(self, site_tokens: list[ScimToken]):
-        # Rotation keeps the old token working, and Entra may still be using it: the last
-        # request is the latest use of any of the site's tokens.
-        used = [t.last_used_at for t in site_tokens if t.last_used_at]
-        self.last_request: datetime | None = max(used, default=None)
-        if not site_tokens:
+    def __init__(self, site: Site, site_tokens: list[ScimToken], last_request: datetime | None):
+        self.last_request = last_request
+        newest = max(site_tokens, key=lambda t: (t.created_at, t.pk), default=None)
+        if not site.sat_enabled:
+            # Entra's requests are refused whatever the tokens: say why.
+            self.label = self.SAT_DISABLED
+        elif newest is None:
             self.label = self.NOT_CONFIGURED
         elif not any(tokens.is_active(t) for t in site_tokens):
-            self.label = self.REVOKED
-        elif self.last_request is None:
+            self.label = self.REVOKED if newest.revoked_at else self.EXPIRED
+        elif last_request is None:
             self.label = self.WAITING
         else:
             self.label = self.PROVISIONING
@@ -87,26 +112,55 @@ class EntraStatus:
             self.NOT_CONFIGURED: "muted",
             self.WAITING: "pending",
             self.PROVISIONING: "ok",
+            self.EXPIRED: "bad",
             self.REVOKED: "bad",
+            self.SAT_DISABLED: "muted",
         }[self.label]
 
     def __str__(self) -> str:
         return self.label
 
 
+TOKEN_STATUS_FIELDS = ("site_id", "created_at", "revoked_at", "expires_at")
+
+
 def attach_statuses(sites: list[Site]) -> None:
-    """Set `site.entra` on each site with one query for all their tokens, however many."""
+    """Set `site.entra` on each site of a `with_counts()` page with one query for all
+    their tokens, however many sites."""
     by_site: dict[int, list[ScimToken]] = defaultdict(list)
-    fields = ("site_id", "revoked_at", "expires_at", "last_used_at")
-    for token in ScimToken.objects.filter(site__in=sites).only(*fields).order_by():
+    tokens_of_page = ScimToken.objects.filter(site__in=sites).only(*TOKEN_STATUS_FIELDS)
+    for token in tokens_of_page.order_by():
         by_site[token.site_id].append(token)
     for site in sites:
-        site.entra = EntraStatus(by_site[site.pk])
+        site.entra = EntraStatus(site, by_site[site.pk], site.last_request_at)
 
 
-def provisioning_summary(site: Site) -> dict[str, int]:
-    summary = site.scim_users.aggregate(
+@dataclass(frozen=True)
+class ProvisioningSummary:
+    entra: EntraStatus
+    users: int
+    active_users: int
+    groups: int
+    last_request: ProvisioningLogEntry | None
+    last_error: ProvisioningLogEntry | None
+
+
+def provisioning_summary(
+    site: Site, site_tokens: list[ScimToken] | None = None
+) -> ProvisioningSummary:
+    """A site's provisioning status, for the settings page and the API's `status`: the
+    one place that decides what the console and the API say about it."""
+    if site_tokens is None:
+        site_tokens = list(site.scim_tokens.only(*TOKEN_STATUS_FIELDS))
+    counts = site.scim_users.aggregate(
         users=Count("pk"), active_users=Count("pk", filter=Q(active=True))
     )
-    summary["groups"] = site.scim_groups.count()
-    return summary
+    request = provisioning_log.last_request(site)
+    return ProvisioningSummary(
+        entra=EntraStatus(site, site_tokens, request.created if request else None),
+        users=counts["users"],
+        active_users=counts["active_users"],
+        groups=site.scim_groups.count(),
+        last_request=request,
+        last_error=provisioning_log.last_error(site),
+    )

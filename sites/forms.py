@@ -2,25 +2,25 @@ import hashlib
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from .models import MSP, Site
+from .models import Site
+
+THROTTLED = "Too many failed sign-in attempts. Try again in %(minutes)d minutes."
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's sign-in form, refusing a username from an address after too many failures.
+class LoginThrottling:
+    """Refuses a username from an address after too many failed sign-ins; for Django's
+    sign-in forms (the console's and the admin's).
 
     Counted per username and client address, so that one guesser can neither try many
     passwords nor lock a colleague out from elsewhere. The count lives in the cache
-    (LOGIN_FAILURE_LIMIT failures per LOGIN_FAILURE_WINDOW seconds).
+    (LOGIN_FAILURE_LIMIT failures per LOGIN_FAILURE_WINDOW seconds), shared by both
+    forms: failures at one count at the other.
     """
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
-    }
 
     def clean(self):
         username = self.cleaned_data.get("username")
@@ -29,7 +29,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         key = failure_key(self.request, username)
         if cache.get(key, 0) >= settings.LOGIN_FAILURE_LIMIT:
             raise forms.ValidationError(
-                self.error_messages["throttled"],
+                THROTTLED,
                 code="throttled",
                 params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW // 60)},
             )
@@ -47,6 +47,14 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         return cleaned
 
 
+class ThrottledAuthenticationForm(LoginThrottling, AuthenticationForm):
+    """The console's sign-in form."""
+
+
+class ThrottledAdminAuthenticationForm(LoginThrottling, AdminAuthenticationForm):
+    """The admin's sign-in form (staff only), throttled like the console's."""
+
+
 def failure_key(request: HttpRequest | None, username: str) -> str:
     address = request.META.get("REMOTE_ADDR", "") if request else ""
     # Hashed: usernames are user input and cache keys must be short and plain.
@@ -54,21 +62,16 @@ def failure_key(request: HttpRequest | None, username: str) -> str:
     return f"login-failures:{digest}"
 
 
-class SiteForm(forms.ModelForm):
-    class Meta:
-        model = Site
-        fields = ["name"]
+class SiteForm(forms.Form):
+    """The name of a new site; whether the MSP already has it is `sites.create_site`'s
+    to say."""
 
-    def __init__(self, *args, msp: MSP, **kwargs):
-        super().__init__(*args, instance=Site(msp=msp), **kwargs)
+    name = forms.CharField(max_length=Site._meta.get_field("name").max_length)
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"]
-        # The database refuses the same name twice per MSP, ignoring case
-        # (sites_site_name_unique_per_msp); say so here instead of failing on save.
-        if Site.objects.filter(msp=self.instance.msp, name__iexact=name).exists():
-            raise forms.ValidationError("Your MSP already has a site with this name.")
-        return name
+
+class SiteSearchForm(forms.Form):
+    # A CharField refuses NUL characters, which PostgreSQL cannot compare against.
+    q = forms.CharField(required=False, max_length=200)
 
 
 class SatEnabledForm(forms.Form):

@@ -3,26 +3,35 @@
 Views translate HTTP only: who may do what is in `console.py`, token rules in `tokens.py`.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 
 from scim_app.locations import tenant_url
 
 from . import console, tokens
-from .forms import ConfigureForm, SatEnabledForm, SiteForm, ThrottledAuthenticationForm
+from . import sites as site_rules
+from .forms import (
+    ConfigureForm,
+    SatEnabledForm,
+    SiteForm,
+    SiteSearchForm,
+    ThrottledAuthenticationForm,
+)
 from .models import Site
 
 SITES_PER_PAGE = 50
@@ -33,16 +42,35 @@ sign_in = auth_views.LoginView.as_view(
 sign_out = auth_views.LogoutView.as_view()
 
 
+def require_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Like Django's require_POST, but the refusal is a console page, not an empty body:
+    someone who followed or bookmarked the URL of a button sees what happened."""
+
+    @wraps(view)
+    def post_only(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "POST":
+            response = render(request, "405.html", {"method": request.method}, status=405)
+            response["Allow"] = "POST"
+            return response
+        return view(request, *args, **kwargs)
+
+    return post_only
+
+
 @login_required
 @never_cache
 def site_list(request: HttpRequest) -> HttpResponse:
     staff = console.staff_of(request.user)
-    query = request.GET.get("q", "").strip()
+    search = SiteSearchForm(request.GET)
+    if not search.is_valid():
+        ctx = {"staff": staff, "page": None, "query": "", "search": search}
+        return render(request, "sites/site_list.html", ctx, status=400)
+    query = search.cleaned_data["q"]
     sites = console.with_counts(console.search(console.sites_of(staff), query))
     page = Paginator(sites, SITES_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     console.attach_statuses(page.object_list)
-    ctx = {"staff": staff, "page": page, "query": query}
+    ctx = {"staff": staff, "page": page, "query": query, "search": search}
     return render(request, "sites/site_list.html", ctx)
 
 
@@ -51,15 +79,12 @@ def site_list(request: HttpRequest) -> HttpResponse:
 def site_add(request: HttpRequest) -> HttpResponse:
     staff = console.staff_of(request.user)
     console.require_admin(staff)
-    form = SiteForm(request.POST or None, msp=staff.msp)
+    form = SiteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                site = form.save()
-        except IntegrityError:
-            # Added by someone else since clean_name() looked, or equal only under the
-            # database's lower-casing.
-            form.add_error("name", "Your MSP already has a site with this name.")
+            site = site_rules.create_site(staff.msp, form.cleaned_data["name"])
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
             messages.success(request, f"Site “{site.name}” added.")
             return redirect("sites:list")
@@ -67,15 +92,14 @@ def site_add(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_post
 def set_sat_enabled(request: HttpRequest, public_id: UUID) -> HttpResponse:
     staff = console.staff_of(request.user)
     console.require_admin(staff)
     site = console.get_site(staff, public_id)
     form = SatEnabledForm(request.POST)
     if form.is_valid():
-        site.sat_enabled = form.cleaned_data["enabled"]
-        site.save(update_fields=["sat_enabled"])
+        site_rules.set_sat_enabled(site, form.cleaned_data["enabled"])
         state = "enabled" if site.sat_enabled else "disabled"
         messages.success(request, f"Security Awareness Training {state} for “{site.name}”.")
     else:
@@ -89,13 +113,14 @@ def site_sat(request: HttpRequest, public_id: UUID) -> HttpResponse:
     staff = console.staff_of(request.user)
     site = console.get_site(staff, public_id)
     site_tokens = list(site.scim_tokens.select_related("created_by"))
+    summary = console.provisioning_summary(site, site_tokens)
     ctx = {
         "staff": staff,
         "site": site,
         "tenant_url": tenant_url(request),
         "active_tokens": [t for t in site_tokens if tokens.is_active(t)],
-        "entra": console.EntraStatus(site_tokens),
-        "summary": console.provisioning_summary(site),
+        "entra": summary.entra,
+        "summary": summary,
         "newest": max((t.pk for t in site_tokens), default=0),
         "grace_period": grace_period(),
     }
@@ -109,7 +134,7 @@ def grace_period() -> str:
 
 
 @login_required
-@require_POST
+@require_post
 @never_cache
 def configure_entra(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Issue a Secret Token and show it, in this response only.
@@ -149,7 +174,7 @@ def configure_entra(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_post
 def revoke_token(request: HttpRequest, public_id: UUID, token_id: int) -> HttpResponse:
     staff = console.staff_of(request.user)
     console.require_admin(staff)
@@ -163,7 +188,7 @@ def revoke_token(request: HttpRequest, public_id: UUID, token_id: int) -> HttpRe
 
 
 @login_required
-@require_POST
+@require_post
 def disable_entra(request: HttpRequest, public_id: UUID) -> HttpResponse:
     staff = console.staff_of(request.user)
     console.require_admin(staff)

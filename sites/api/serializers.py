@@ -1,37 +1,44 @@
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from scim_app.models import ScimGroup, ScimUser
+from sites import sites as site_rules
 from sites import tokens
 from sites.models import ScimToken, Site
 
-DUPLICATE_NAME = "Your MSP already has a site with this name."
-
 
 class SiteSerializer(serializers.ModelSerializer):
+    """A site; creating, renaming and the SAT flag go through `sites.sites`, the
+    functions the console calls, so the API refuses exactly what the console refuses."""
+
     id = serializers.UUIDField(source="public_id", read_only=True)
 
     class Meta:
         model = Site
         fields = ["id", "name", "sat_enabled", "created"]
         read_only_fields = ["created"]
-
-    def validate_name(self, name: str) -> str:
-        # The database refuses the same name twice per MSP, ignoring case
-        # (sites_site_name_unique_per_msp): say so with the field's name, not a 500.
-        others = Site.objects.filter(msp=self.context["msp"], name__iexact=name)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise serializers.ValidationError(DUPLICATE_NAME)
-        return name
+        # The one-name-per-MSP rule is site_rules' (with its message), not a validator here.
+        validators = []
 
     def save(self, **kwargs) -> Site:
         try:
-            with transaction.atomic():
-                return super().save(msp=self.context["msp"], **kwargs)
-        except IntegrityError:  # the same name, saved by a concurrent request
-            raise serializers.ValidationError({"name": [DUPLICATE_NAME]}) from None
+            return super().save(**kwargs)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+
+    def create(self, validated_data: dict) -> Site:
+        return site_rules.create_site(
+            self.context["msp"],
+            validated_data["name"],
+            sat_enabled=validated_data.get("sat_enabled", True),
+        )
+
+    def update(self, site: Site, validated_data: dict) -> Site:
+        if "name" in validated_data:
+            site_rules.rename_site(site, validated_data["name"])
+        if "sat_enabled" in validated_data:
+            site_rules.set_sat_enabled(site, validated_data["sat_enabled"])
+        return site
 
 
 class ScimTokenSerializer(serializers.ModelSerializer):
@@ -85,14 +92,20 @@ class LastErrorSerializer(serializers.Serializer):
 
 
 class SiteStatusSerializer(serializers.Serializer):
+    """`console.provisioning_summary()`, the status the console's settings page shows."""
+
     entra_status = serializers.CharField(
-        help_text="Not configured, Waiting for first request, Provisioning or Token revoked."
+        source="entra.label",
+        help_text="Training disabled, Not configured, Waiting for first request, "
+        "Provisioning, Token expired or Token revoked.",
     )
     users = serializers.IntegerField()
     active_users = serializers.IntegerField()
     groups = serializers.IntegerField()
     last_request = serializers.DateTimeField(
-        allow_null=True, help_text="When Entra last called with one of the site's tokens."
+        source="entra.last_request",
+        allow_null=True,
+        help_text="When Entra last called for the site (from the provisioning log).",
     )
     last_error = LastErrorSerializer(allow_null=True)
 

@@ -13,6 +13,7 @@ from sites import api_keys
 from sites.models import ApiKey, Staff
 
 from .api_support import ApiClient, key_for
+from .storage import columns_containing
 
 
 @pytest.fixture
@@ -181,7 +182,7 @@ def test_a_key_stays_with_its_msp_when_its_creator_moves(alice, contoso, woodgro
     assert api.post("sites", {"name": "Litware"}).status_code == 403
 
 
-def test_last_used_is_recorded_at_most_once_a_minute(alice_api, django_assert_num_queries):
+def test_last_used_is_recorded_at_most_once_a_minute(alice_api):
     key = ApiKey.objects.get()
     assert key.last_used_at is None
     alice_api.get("sites")
@@ -204,7 +205,9 @@ def test_only_the_hash_of_a_key_is_stored(alice):
     assert key.key_hash == api_keys.hash_secret(plaintext)
     assert key.hint == plaintext[-4:]
     assert plaintext not in str(key)
-    assert not ApiKey.objects.filter(key_hash__contains=plaintext[7:20]).exists()
+    assert columns_containing(plaintext) == []
+    assert columns_containing(plaintext[7:20]) == []
+    assert "sites.ApiKey.hint" in columns_containing(plaintext[-4:])
 
 
 class TestThrottling:

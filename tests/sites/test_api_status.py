@@ -4,12 +4,25 @@ provisioned Contoso through the SCIM endpoint with a token issued by the API.
 Alice (admin at Northwind IT) reads them with her API key.
 """
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from scim_app.models import Membership, ScimGroup, ScimUser
+from sites import sites as site_rules
+from sites import tokens
+from sites.models import ScimToken
 from tests.conftest import ScimClient
 
 from .api_support import ApiClient, key_for
+from .log_support import logged
+
+
+@pytest.fixture
+def alice_client(signed_in, alice):
+    return signed_in(alice)
 
 
 @pytest.fixture
@@ -70,6 +83,43 @@ def test_status_shows_the_last_failed_scim_request(api, contoso, contoso_scim):
     assert last_error["status"] == 400
     assert last_error["message"]
     assert set(last_error) == {"at", "method", "path", "status", "message"}
+
+
+def test_status_is_the_consoles_from_the_provisioning_log(api, alice_client, contoso):
+    token, _ = tokens.issue_token(contoso)
+    ScimToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - timedelta(days=9))
+    logged(contoso, timezone.now() - timedelta(hours=2), 409, "userName taken")
+    latest = logged(contoso, timezone.now() - timedelta(hours=1))
+
+    status = api.get(f"sites/{contoso.public_id}/status").json()
+
+    assert status["entra_status"] == "Provisioning"
+    assert parse_datetime(status["last_request"]) == latest.created
+    assert status["last_error"]["status"] == 409
+    assert status["last_error"]["message"] == "userName taken"
+    page = alice_client.get(f"/sites/{contoso.public_id}/sat/").content.decode()
+    assert f"{latest.created:%Y-%m-%d %H:%M} UTC · 200 · listed users" in page
+    assert "· 409 · userName taken" in page
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda site, token: tokens.revoke_token(token), "Token revoked"),
+        (
+            lambda site, token: ScimToken.objects.filter(pk=token.pk).update(
+                expires_at=timezone.now() - timedelta(minutes=1)
+            ),
+            "Token expired",
+        ),
+        (lambda site, token: site_rules.set_sat_enabled(site, False), "Training disabled"),
+    ],
+)
+def test_status_says_why_entra_cannot_provision(api, contoso, change, expected):
+    token, _ = tokens.issue_token(contoso)
+    logged(contoso)
+    change(contoso, token)
+    assert api.get(f"sites/{contoso.public_id}/status").json()["entra_status"] == expected
 
 
 @pytest.fixture
@@ -154,9 +204,11 @@ def test_users_are_paged(api, contoso, django_assert_max_num_queries):
 def test_groups_are_listed_with_member_counts_and_searchable(
     api, contoso, people, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(6) as queries:
         response = api.get(f"sites/{contoso.public_id}/groups")
     rows = {g["display_name"]: g["member_count"] for g in response.json()["results"]}
+    # Counted per group shown, not by joining every membership of the site first.
+    assert 'JOIN "scim_app_membership"' not in queries.captured_queries[-1]["sql"]
     assert rows == {"all staff": 0, "Finance": 2}
     assert names(response, "display_name") == ["all staff", "Finance"]
     searched = api.get(f"sites/{contoso.public_id}/groups?search=fin")

@@ -97,3 +97,24 @@ def test_a_login_without_an_msp_sees_no_console(client, django_user_model):
     user = django_user_model.objects.create_user("mallory", password=PASSWORD)
     client.force_login(user)
     assert client.get("/").status_code == 403
+
+
+def test_the_admin_sign_in_is_locked_like_the_consoles(client, root, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    for _ in range(3):
+        response = client.post(
+            "/admin/login/", {"username": root.username, "password": "guess"}, REMOTE_ADDR="1.2.3.4"
+        )
+        assert b"Too many failed" not in response.content
+    response = client.post(
+        "/admin/login/", {"username": root.username, "password": PASSWORD}, REMOTE_ADDR="1.2.3.4"
+    )
+    assert response.status_code == 200
+    assert b"Too many failed sign-in attempts." in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_sign_in_still_works(client, root):
+    response = client.post("/admin/login/", {"username": root.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200

@@ -12,11 +12,15 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 
 from scim_app.models import ScimGroup, ScimUser
+from sites import sites as site_rules
 from sites import tokens
-from sites.models import ScimToken, TokenEvent
+from sites.models import TokenEvent
 from tests.conftest import ScimClient
+
+from .storage import columns_containing
 
 
 def settings_url(site) -> str:
@@ -101,7 +105,9 @@ def test_the_secret_token_is_never_stored_or_shown_again(alice_client, contoso):
     assert f"satscim_…{secret[-4:]}" in page
     assert secret not in alice_client.get("/").content.decode()
     assert secret not in str(dict(alice_client.session))
-    assert not ScimToken.objects.filter(token_hash=secret).exists()
+    assert columns_containing(secret) == []
+    # The search does look everywhere: the last characters are kept, as the hint.
+    assert "sites.ScimToken.hint" in columns_containing(secret[-4:])
 
 
 def test_resending_the_configure_form_issues_no_second_token(alice_client, contoso):
@@ -138,11 +144,36 @@ def test_waiting_then_provisioning_status_on_the_settings_page(alice_client, con
 
     html = alice_client.get(settings_url(contoso)).content.decode()
     assert "Provisioning" in html
-    last_used = contoso.scim_tokens.get().last_used_at
-    assert f'<dd id="last-request">{last_used:%Y-%m-%d %H:%M} UTC</dd>' in html
+    request = contoso.provisioning_log.get()
+    assert f'<dd id="last-request">{request.created:%Y-%m-%d %H:%M} UTC · 200 · ' in html
+    assert '<dd id="last-error">None</dd>' in html
     assert "<dt>Users</dt><dd>2</dd>" in html
     assert "<dt>Active users</dt><dd>1</dd>" in html
     assert "<dt>Groups</dt><dd>1</dd>" in html
+
+
+def test_the_settings_page_shows_the_last_error_from_the_provisioning_log(alice_client, contoso):
+    secret = secret_in(configure(alice_client, contoso))
+    missing = ScimClient(secret).get("Users/2f1e9b8c-0000-4000-8000-000000000000")
+    assert missing.status_code == 404
+    ScimClient(secret).get("ServiceProviderConfig")
+    error = contoso.provisioning_log.get(status=404)
+
+    html = alice_client.get(settings_url(contoso)).content.decode()
+
+    assert f'<dd id="last-error">{error.created:%Y-%m-%d %H:%M} UTC · 404 · ' in html
+    assert escape(error.summary) in html
+    assert '<dd id="last-request">' in html and "· 200 ·" in html
+
+
+def test_a_site_with_training_disabled_says_so_instead_of_provisioning(alice_client, contoso):
+    secret = secret_in(configure(alice_client, contoso))
+    ScimClient(secret).get("ServiceProviderConfig")
+    site_rules.set_sat_enabled(contoso, False)
+
+    html = alice_client.get(settings_url(contoso)).content.decode()
+
+    assert '<span class="badge muted" id="entra-status">Training disabled</span>' in html
 
 
 def test_configuring_again_keeps_the_old_token_for_the_grace_period(alice_client, contoso):
@@ -261,7 +292,11 @@ def test_issuing_and_revoking_are_post_only(alice_client, contoso):
     token, _ = tokens.issue_token(contoso)
     base = settings_url(contoso)
     for path in ("entra/configure/", f"entra/tokens/{token.pk}/revoke/", "entra/disable/"):
-        assert alice_client.get(base + path).status_code == 405
+        response = alice_client.get(base + path)
+        assert response.status_code == 405
+        assert response["Allow"] == "POST"
+        assert b"<h1>Not possible this way</h1>" in response.content
+        assert b"use the button" in response.content
     assert contoso.scim_tokens.count() == 1
 
 
@@ -271,7 +306,10 @@ def test_every_action_needs_the_csrf_token(alice, contoso):
     token, secret = tokens.issue_token(contoso)
     base = settings_url(contoso)
     for path in ("entra/configure/", f"entra/tokens/{token.pk}/revoke/", "entra/disable/"):
-        assert client.post(base + path, {"newest": token.pk}).status_code == 403
+        response = client.post(base + path, {"newest": token.pk})
+        assert response.status_code == 403
+        assert b"<h1>Form expired</h1>" in response.content
+        assert b"Nothing was changed." in response.content
     assert contoso.scim_tokens.count() == 1
     assert tokens.verify_token(secret) is not None
 

@@ -17,6 +17,8 @@ from scim_app.models import ScimGroup, ScimUser
 from sites import tokens
 from sites.models import ScimToken, Site
 
+from .log_support import logged
+
 
 def row(response, site_name: str) -> str:
     """The text of the Sites table row of `site_name`, tags and extra spaces removed."""
@@ -58,16 +60,21 @@ def test_a_disabled_site_has_no_gear(alice_client, contoso):
     assert f'/sites/{contoso.public_id}/sat/"'.encode() not in response.content
 
 
-def test_the_entra_column_follows_the_sites_tokens(alice_client, msp, contoso, fabrikam):
+def test_the_entra_column_follows_the_sites_tokens_and_log(alice_client, msp, contoso, fabrikam):
     used = Site.objects.create(msp=msp, name="Litware")
     revoked = Site.objects.create(msp=msp, name="Proseware")
+    expired = Site.objects.create(msp=msp, name="Trey Research")
+    disabled = Site.objects.create(msp=msp, name="Wingtip", sat_enabled=False)
     tokens.issue_token(fabrikam)
-    token, _ = tokens.issue_token(used)
-    ScimToken.objects.filter(pk=token.pk).update(
-        last_used_at=timezone.now().replace(year=2030, month=1, day=2, hour=3, minute=4)
-    )
+    tokens.issue_token(used)
+    logged(used, timezone.now().replace(year=2030, month=1, day=2, hour=3, minute=4))
+    logged(used, timezone.now().replace(year=2029, month=1, day=2, hour=3, minute=4))
     old, _ = tokens.issue_token(revoked)
     tokens.revoke_token(old)
+    lapsed, _ = tokens.issue_token(expired)
+    ScimToken.objects.filter(pk=lapsed.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    tokens.issue_token(disabled)
+    logged(disabled)
 
     response = alice_client.get("/")
 
@@ -75,14 +82,27 @@ def test_the_entra_column_follows_the_sites_tokens(alice_client, msp, contoso, f
     assert "Waiting for first request" in row(response, "Fabrikam")
     assert "Provisioning last request 2030-01-02 03:04 UTC" in row(response, "Litware")
     assert "Token revoked" in row(response, "Proseware")
+    assert "Token expired" in row(response, "Trey Research")
+    assert "Training disabled" in row(response, "Wingtip")
+    assert "Provisioning" not in row(response, "Wingtip")
+
+
+def test_the_last_request_is_the_logs_even_when_it_was_refused(alice_client, contoso):
+    """A request with a revoked token is still Entra calling: the log, not the token's
+    last use, says when it last did."""
+    token, _ = tokens.issue_token(contoso)
+    ScimToken.objects.filter(pk=token.pk).update(
+        last_used_at=timezone.now().replace(year=2020, month=5, day=6, hour=7, minute=8)
+    )
+    logged(contoso, timezone.now().replace(year=2031, month=1, day=2, hour=3, minute=4), 401)
+    assert "last request 2031-01-02 03:04 UTC" in row(alice_client.get("/"), "Contoso")
 
 
 def test_a_site_whose_old_token_expired_after_rotation_is_still_provisioning(alice_client, contoso):
     old, _ = tokens.issue_token(contoso)
     tokens.issue_token(contoso)
-    ScimToken.objects.filter(pk=old.pk).update(
-        expires_at=timezone.now() - timedelta(hours=1), last_used_at=timezone.now()
-    )
+    ScimToken.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    logged(contoso)
     assert "Provisioning" in row(alice_client.get("/"), "Contoso")
 
 
@@ -108,6 +128,13 @@ def test_search_finds_sites_by_part_of_the_name_ignoring_case(alice_client, cont
 def test_a_search_without_results_says_so(alice_client, contoso):
     response = alice_client.get("/", {"q": "nothing like it"})
     assert "No site name contains “nothing like it”.".encode() in response.content
+
+
+def test_a_search_with_a_nul_character_is_a_form_error_not_a_server_error(alice_client, contoso):
+    response = alice_client.get("/?q=a%00b")
+    assert response.status_code == 400
+    assert b"Null characters are not allowed." in response.content
+    assert b'data-site="Contoso"' not in response.content
 
 
 def test_sites_are_listed_fifty_to_a_page(alice_client, msp):
@@ -138,6 +165,7 @@ def test_the_sites_page_costs_the_same_queries_for_3_or_30_sites(alice_client, m
         for n in range(first, last):
             site = Site.objects.create(msp=msp, name=f"Customer {n:02}")
             tokens.issue_token(site)
+            logged(site)
             ScimUser.objects.create(site=site, user_name=f"user{n}@example.com")
             ScimGroup.objects.create(site=site, display_name=f"Group {n}")
 
