@@ -8,9 +8,9 @@ import uuid
 from functools import cached_property
 
 from django.contrib import admin, messages
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Now
-from django.http import HttpRequest
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Now
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -18,23 +18,9 @@ from scim_app.models import ProvisioningLogEntry, ScimGroup, ScimUser
 from scim_app.provisioning_log import last_error, last_request
 
 from . import tokens
-from .models import MSP, ScimToken, Site, Staff, TokenEvent
-
-
-def subquery_count(queryset: QuerySet, field: str) -> Coalesce:
-    """Count of `queryset` rows whose `field` is the outer row, as a column.
-
-    A correlated subquery runs once per row shown (one index lookup each), where a
-    JOIN + GROUP BY would aggregate the whole table before the page is cut.
-    """
-    counts = (
-        queryset.filter(**{field: OuterRef("pk")})
-        .order_by()
-        .values(field)
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+from .console import subquery_count
+from .forms import ThrottledAdminAuthenticationForm
+from .models import MSP, ApiKey, ScimToken, Site, Staff, TokenEvent
 
 
 def admin_link(obj, label: str | None = None) -> str:
@@ -48,6 +34,32 @@ def changelist_link(model, label: str, **params) -> str:
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
     query = "&".join(f"{key}={value}" for key, value in params.items())
     return format_html('<a href="{}?{}">{}</a>', url, query, label)
+
+
+# The admin's sign-in is locked against password guessing exactly like the console's.
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
+
+def without_nul(text: str) -> str:
+    # PostgreSQL text cannot hold NUL, so a lookup with one is a server error there;
+    # no stored value has one, so dropping it changes no answer.
+    return text.replace("\x00", "")
+
+
+class SupportAdmin(admin.ModelAdmin):
+    """The base of every admin here: hand-edited URLs never make a server error."""
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        if any("\x00" in key + value for key, value in request.GET.items()):
+            cleaned = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                cleaned.setlist(without_nul(key), [without_nul(v) for v in values])
+            request.GET = cleaned
+        return super().changelist_view(request, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Also the autocomplete view's search, which is not a changelist.
+        return super().get_search_results(request, queryset, without_nul(search_term))
 
 
 class UuidSearchMixin:
@@ -65,7 +77,7 @@ class UuidSearchMixin:
         return found | queryset.filter(**{self.uuid_search_field: value}), may_have_duplicates
 
 
-class ViewOnlyAdmin(admin.ModelAdmin):
+class ViewOnlyAdmin(SupportAdmin):
     """For records the admin shows but never creates or edits (tokens, audit trails, what
     Entra provisions); superusers may delete where `superusers_may_delete`."""
 
@@ -99,10 +111,12 @@ class AutocompleteFilter(admin.SimpleListFilter):
 
     @cached_property
     def selected(self):
-        value = self.value()
-        if not value or not value.isdigit():
+        # Not str.isdigit(): "²" is a digit to it, but not a number to int().
+        try:
+            pk = int(self.value() or "")
+        except ValueError:
             return None
-        return self.related_model.objects.filter(pk=value).first()
+        return self.related_model.objects.filter(pk=pk).first()
 
     def has_output(self) -> bool:
         return True
@@ -155,7 +169,7 @@ class AutocompleteFilterMedia:
 
 
 @admin.register(MSP)
-class MSPAdmin(admin.ModelAdmin):
+class MSPAdmin(SupportAdmin):
     list_display = ("name", "site_count", "staff_count", "created")
     search_fields = ("name",)
     readonly_fields = ("created",)
@@ -180,7 +194,7 @@ class MSPAdmin(admin.ModelAdmin):
 
 
 @admin.register(Site)
-class SiteAdmin(UuidSearchMixin, admin.ModelAdmin):
+class SiteAdmin(UuidSearchMixin, SupportAdmin):
     list_display = (
         "name",
         "msp",
@@ -262,7 +276,7 @@ class SiteAdmin(UuidSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Staff)
-class StaffAdmin(admin.ModelAdmin):
+class StaffAdmin(SupportAdmin):
     list_display = ("user", "msp", "role")
     list_filter = ("role",)
     list_select_related = ("user", "msp")
@@ -288,8 +302,26 @@ class TokenStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class HashedSecretAdmin(ViewOnlyAdmin):
+    """Tokens and keys: shown by hint. `fields` lists what is shown, so the hash
+    column is never on a page; nor may a URL filter on it."""
+
+    hash_field: str
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Filtering on the hash in the URL would let anyone who can list tokens test
+        # whether a given secret is valid.
+        if lookup.split("__")[0] == self.hash_field:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="secret", ordering="hint")
+    def hint_display(self, obj):
+        return f"…{obj.hint}"
+
+
 @admin.register(ScimToken)
-class ScimTokenAdmin(ViewOnlyAdmin):
+class ScimTokenAdmin(HashedSecretAdmin):
     """Tokens by hint only. Issuing happens in the console or with issue_scim_token,
     where the plaintext can be shown once; here they can only be revoked."""
 
@@ -307,7 +339,6 @@ class ScimTokenAdmin(ViewOnlyAdmin):
     list_filter = (SiteFilter, TokenStateFilter)
     list_select_related = ("site__msp", "created_by")
     search_fields = ("site__name", "site__msp__name", "hint")
-    exclude = ("token_hash",)
     fields = (
         "hint_display",
         "site",
@@ -321,14 +352,8 @@ class ScimTokenAdmin(ViewOnlyAdmin):
     )
     readonly_fields = fields
     actions = ("revoke",)
+    hash_field = "token_hash"
     Media = AutocompleteFilterMedia
-
-    def lookup_allowed(self, lookup, value, request=None):
-        # Filtering on the hash in the URL would let anyone who can list tokens test
-        # whether a given secret is valid.
-        if lookup.split("__")[0] == "token_hash":
-            return False
-        return super().lookup_allowed(lookup, value, request)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("site__msp", "created_by")
@@ -343,10 +368,6 @@ class ScimTokenAdmin(ViewOnlyAdmin):
             for token in queryset.select_related("site")
         )
         self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
-
-    @admin.display(description="token", ordering="hint")
-    def hint_display(self, obj: ScimToken):
-        return f"…{obj.hint}"
 
     @admin.display(description="MSP", ordering="site__msp__name")
     def msp(self, obj: ScimToken):
@@ -388,3 +409,25 @@ class TokenEventAdmin(ViewOnlyAdmin):
     @admin.display(description="token", ordering="hint")
     def token_display(self, obj: TokenEvent):
         return admin_link(obj.token, f"…{obj.hint}")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(HashedSecretAdmin):
+    """MSP API keys for the REST API, by hint. They are created and revoked by MSP
+    admins on the console's API keys page, where the plaintext can be shown once."""
+
+    list_display = (
+        "name",
+        "hint_display",
+        "msp",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("msp", "created_by")
+    search_fields = ("name", "hint", "msp__name", "created_by__username")
+    fields = list_display
+    readonly_fields = fields
+    hash_field = "key_hash"

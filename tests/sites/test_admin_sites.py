@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from scim_app.models import ScimUser
-from sites import tokens
+from sites import api_keys, tokens
 from sites.models import MSP, ScimToken, Site, TokenEvent
 from tests.admin_support import (
     count_queries,
@@ -25,6 +25,7 @@ MSPS = reverse("admin:sites_msp_changelist")
 TOKENS = reverse("admin:sites_scimtoken_changelist")
 EVENTS = reverse("admin:sites_tokenevent_changelist")
 STAFF = reverse("admin:sites_staff_changelist")
+API_KEYS = reverse("admin:sites_apikey_changelist")
 
 
 def token_page(token: ScimToken) -> str:
@@ -98,6 +99,18 @@ def test_tokens_show_their_hint_and_dates_but_never_the_hash(staff, contoso_toke
         assert contoso_token.token_hash not in page
         assert "token_hash" not in page
     assert "Issued" in staff.get(token_page(contoso_token)).text  # the audit trail
+
+
+def test_api_keys_show_their_hint_msp_and_dates_but_never_the_hash(staff, alice, root):
+    key, plaintext = api_keys.issue_key(alice.staff.msp, name="Onboarding", by=alice)
+    api_keys.revoke_key(key)
+    for url in (API_KEYS, reverse("admin:sites_apikey_change", args=[key.pk])):
+        page = staff.get(url).text
+        assert f"…{key.hint}" in page and "Onboarding" in page and "Northwind IT" in page
+        assert key.key_hash not in page and plaintext not in page
+        assert "key_hash" not in page
+    assert staff.get(API_KEYS, {"key_hash__startswith": key.key_hash[:10]}).status_code == 400
+    assert staff.get(reverse("admin:sites_apikey_add")).status_code == 403
 
 
 @pytest.mark.parametrize("lookup", ["token_hash", "token_hash__startswith", "token_hash__in"])

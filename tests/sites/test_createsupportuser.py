@@ -54,6 +54,7 @@ def test_the_support_group_may_only_view(db):
         "view_staff",
         "view_scimtoken",
         "view_tokenevent",
+        "view_apikey",
     }
 
 
