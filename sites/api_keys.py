@@ -38,9 +38,12 @@ def issue_key(msp: MSP, *, name: str, by=None) -> tuple[ApiKey, str]:
 
 
 def verify_key(plaintext: str) -> ApiKey | None:
-    """Return the unrevoked key (with its MSP and creator's staff loaded), else None.
+    """Return the key (with its MSP and creator's staff loaded) if it may be used now,
+    else None: unknown, revoked, or its creator is no longer an active staff member of
+    the key's MSP (deleted, deactivated, or moved to another MSP).
 
-    Unknown and revoked keys both give None, so a caller cannot tell them apart.
+    A key acts for its creator, so it can never outlive its creator's access. Every
+    refusal gives None, so a caller cannot tell them apart.
     """
     if not KEY_RE.match(plaintext):
         return None
@@ -52,21 +55,29 @@ def verify_key(plaintext: str) -> ApiKey | None:
     )
     if key is None or not hmac.compare_digest(key.key_hash, digest):
         return None
+    if _creator_staff(key) is None:
+        return None
     _touch(key)
     return key
 
 
-def can_write(key: ApiKey) -> bool:
-    """Whether the key may change things now: its creator is still an active admin of
-    the key's MSP. Checked on every request, so demoting the creator demotes the key."""
+def _creator_staff(key: ApiKey) -> Staff | None:
+    """The creator's membership of the key's MSP, if they are still active in it."""
     creator = key.created_by
     if creator is None or not creator.is_active:
-        return False
+        return None
     try:
         staff = creator.staff
     except Staff.DoesNotExist:
-        return False
-    return staff.msp_id == key.msp_id and staff.is_admin
+        return None
+    return staff if staff.msp_id == key.msp_id else None
+
+
+def can_write(key: ApiKey) -> bool:
+    """Whether the key may change things now: its creator is still an admin of the
+    key's MSP. Checked on every request, so demoting the creator demotes the key."""
+    staff = _creator_staff(key)
+    return staff is not None and staff.is_admin
 
 
 def _touch(key: ApiKey) -> None:

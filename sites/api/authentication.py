@@ -1,6 +1,5 @@
 """Bearer MSP API keys for /api/v1/ (the browsable API also accepts the console session)."""
 
-from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -24,11 +23,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = api_keys.verify_key(credentials.strip())
         if key is None:
             raise exceptions.AuthenticationFailed(
-                "The API key is not valid: it is unknown or revoked. Create one in the "
+                "The API key is not valid: it is unknown or revoked, or the staff member "
+                "who created it no longer has access to your MSP. Create one in the "
                 "console under API keys and send it as 'Authorization: Bearer satapi_…'."
             )
-        # A deleted creator leaves the key usable, read-only (see api_keys.can_write).
-        return key.created_by or AnonymousUser(), key
+        return key.created_by, key
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="SAT Portal API"'

@@ -1,6 +1,7 @@
 """HTTP in, JSON out: each view finds its objects through the caller's MSP and hands
 every change to the function the console also calls."""
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
@@ -65,6 +66,19 @@ class ActiveFilter(filters.BaseFilterBackend):
         ]
 
 
+class SearchFilter(filters.SearchFilter):
+    """DRF's `?search=`, whose errors name the parameter like every other 400 here."""
+
+    def get_search_terms(self, request) -> list[str]:
+        value = request.query_params.get(self.search_param, "")
+        try:
+            # A CharField refuses NUL characters, which PostgreSQL cannot compare against.
+            forms.CharField(required=False).clean(value)
+        except ValidationError as error:
+            raise exceptions.ValidationError({self.search_param: error.messages}) from None
+        return super().get_search_terms(request)
+
+
 # Every API view: the caller's principal, and the site in the URL, found in their MSP.
 class MspScoped:
     request: Request
@@ -101,7 +115,7 @@ class MspScoped:
 class SiteList(MspScoped, generics.ListCreateAPIView):
     serializer_class = SiteSerializer
     pagination_class = Pagination
-    filter_backends = [filters.SearchFilter]
+    filter_backends = [SearchFilter]
     search_fields = ["name"]
 
     def get_queryset(self) -> QuerySet[Site]:
@@ -225,7 +239,7 @@ class SiteStatus(MspScoped, APIView):
 class ScimUserList(MspScoped, generics.ListAPIView):
     serializer_class = ScimUserSerializer
     pagination_class = Pagination
-    filter_backends = [filters.SearchFilter, ActiveFilter]
+    filter_backends = [SearchFilter, ActiveFilter]
     search_fields = ["user_name", "display_name", "work_email"]
 
     def get_queryset(self) -> QuerySet[ScimUser]:
@@ -242,7 +256,7 @@ class ScimUserList(MspScoped, generics.ListAPIView):
 class ScimGroupList(MspScoped, generics.ListAPIView):
     serializer_class = ScimGroupSerializer
     pagination_class = Pagination
-    filter_backends = [filters.SearchFilter]
+    filter_backends = [SearchFilter]
     search_fields = ["display_name"]
 
     def get_queryset(self) -> QuerySet[ScimGroup]:

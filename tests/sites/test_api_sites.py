@@ -174,3 +174,11 @@ def test_put_and_delete_on_a_site_are_not_allowed(api, contoso):
     assert response.status_code == 405
     assert response.json() == {"detail": 'Method "DELETE" not allowed.'}
     assert Site.objects.filter(pk=contoso.pk).exists()
+
+
+@pytest.mark.parametrize("resource", ["sites", "users", "groups"])
+def test_a_search_with_a_nul_character_is_a_400_naming_search(alice, contoso, resource):
+    path = "sites" if resource == "sites" else f"sites/{contoso.public_id}/{resource}"
+    response = ApiClient(key_for(alice)).get(f"{path}?search=a%00b")
+    assert response.status_code == 400
+    assert response.json() == {"search": ["Null characters are not allowed."]}
