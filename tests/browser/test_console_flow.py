@@ -140,3 +140,27 @@ def test_another_msps_engineer_cannot_reach_the_page(page, demo, charlie, screen
     response = page.goto(f"/sites/{site.public_id}/sat/")
     screenshots.take(page, "other-msp")
     assert response.status == 404
+
+
+def test_the_copy_button_comes_back_to_copy_after_two_quick_clicks(page, demo, screenshots):
+    page.clock.install()
+    sign_in(page, "demo", DEMO_PASSWORD)
+    page.locator("tr", has_text="Contoso").get_by_role(
+        "link", name="Security Awareness Training settings for Contoso"
+    ).click()
+    page.get_by_role("button", name="Configure Microsoft Entra Integration").click()
+    button = page.locator('button[data-copy="secret-token"]')
+    expect(button).to_have_text("Copy")
+
+    button.click()
+    expect(button).to_have_text("Copied")
+    page.clock.run_for(1500)
+    button.click()
+    expect(button).to_have_text("Copied")
+    screenshots.take(page, "copied-twice")
+
+    page.clock.run_for(1500)  # 3 s after the first click, 1.5 s after the second
+    expect(button).to_have_text("Copied")
+    page.clock.run_for(1000)
+    expect(button).to_have_text("Copy")
+    expect(button).not_to_have_class("copied")

@@ -18,8 +18,15 @@ def alice_client(client, alice):
     return client
 
 
+def create(client, name: str):
+    """Press Create API key on a freshly loaded page, as a person would."""
+    page = client.get("/api-keys/").content.decode()
+    newest = re.search(r'name="newest" value="(\d+)"', page).group(1)
+    return client.post("/api-keys/", {"name": name, "newest": newest})
+
+
 def test_alice_creates_a_key_and_sees_it_once(alice_client, alice, msp, contoso):
-    response = alice_client.post("/api-keys/", {"name": "Onboarding"})
+    response = create(alice_client, "Onboarding")
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     page = response.content.decode()
@@ -37,10 +44,29 @@ def test_alice_creates_a_key_and_sees_it_once(alice_client, alice, msp, contoso)
 
 
 def test_a_key_needs_a_name(alice_client):
-    response = alice_client.post("/api-keys/", {"name": ""})
+    response = create(alice_client, "")
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
     assert not ApiKey.objects.exists()
+
+
+def test_resending_the_create_form_creates_no_second_key(alice_client):
+    """A reload of the page showing the key re-posts the form it came from."""
+    page = alice_client.get("/api-keys/").content.decode()
+    form = {"name": "Onboarding", "newest": re.search(r'name="newest" value="(\d+)"', page)[1]}
+    first = alice_client.post("/api-keys/", form)
+    plaintext = re.search(r'value="(satapi_[A-Za-z0-9_-]{43})"', first.content.decode())[1]
+
+    again = alice_client.post("/api-keys/", form, follow=True)
+
+    assert again.redirect_chain == [("/api-keys/", 302)]
+    assert "so no key was created" in again.content.decode()
+    assert plaintext not in again.content.decode()
+    assert ApiKey.objects.count() == 1
+    assert alice_client.post("/api-keys/", {"name": "No page"}).status_code == 302
+    assert ApiKey.objects.count() == 1
+    assert create(alice_client, "Second").status_code == 200
+    assert ApiKey.objects.count() == 2
 
 
 def test_alice_revokes_a_key_and_it_stops_working(alice_client, alice):
@@ -55,7 +81,10 @@ def test_alice_revokes_a_key_and_it_stops_working(alice_client, alice):
 
 def test_revoking_needs_a_post(alice_client, alice):
     key, _ = api_keys.issue_key(alice.staff.msp, name="Script", by=alice)
-    assert alice_client.get(f"/api-keys/{key.public_id}/revoke/").status_code == 405
+    response = alice_client.get(f"/api-keys/{key.public_id}/revoke/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert b"Not possible this way" in response.content
 
 
 def test_bob_may_not_see_create_or_revoke_keys(client, bob, alice):
