@@ -5,6 +5,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from scim_app.models import ProvisioningLogEntry
@@ -36,10 +38,13 @@ def test_it_deletes_entries_older_than_30_days_in_batches_and_says_how_many(cont
     log_entries(contoso, days_ago=45, count=7)
     log_entries(contoso, days_ago=10, count=3)
 
-    output = prune("--batch-size", "2")
+    with CaptureQueriesContext(connection) as queries:
+        output = prune("--batch-size", "2")
 
     assert output == "Deleted 7 provisioning log entries older than 30 days.\n"
     assert ProvisioningLogEntry.objects.count() == 3
+    deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
+    assert len(deletes) == 4  # 2 + 2 + 2 + 1 rows, never all 7 in one statement
 
 
 def test_days_chooses_how_much_to_keep(contoso):
