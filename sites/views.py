@@ -39,22 +39,34 @@ SITES_PER_PAGE = 50
 sign_in = auth_views.LoginView.as_view(
     authentication_form=ThrottledAuthenticationForm, redirect_authenticated_user=True
 )
-sign_out = auth_views.LogoutView.as_view()
+
+
+def post_only_page(request: HttpRequest) -> HttpResponse:
+    """The 405 for a URL that only a form's button posts to, as a console page rather
+    than an empty body: someone who followed or bookmarked it sees what happened."""
+    response = render(request, "405.html", {"method": request.method}, status=405)
+    response["Allow"] = "POST"
+    return response
 
 
 def require_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Like Django's require_POST, but the refusal is a console page, not an empty body:
-    someone who followed or bookmarked the URL of a button sees what happened."""
+    """Like Django's require_POST, answering with `post_only_page`."""
 
     @wraps(view)
     def post_only(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method != "POST":
-            response = render(request, "405.html", {"method": request.method}, status=405)
-            response["Allow"] = "POST"
-            return response
+            return post_only_page(request)
         return view(request, *args, **kwargs)
 
     return post_only
+
+
+class SignOut(auth_views.LogoutView):
+    def http_method_not_allowed(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return post_only_page(request)
+
+
+sign_out = SignOut.as_view()
 
 
 @login_required

@@ -51,7 +51,10 @@ def test_a_wrong_password_is_a_form_error(client, alice):
 
 def test_signing_out_is_a_post_and_ends_the_session(client, alice):
     client.force_login(alice)
-    assert client.get("/accounts/logout/").status_code == 405
+    refused = client.get("/accounts/logout/")
+    assert refused.status_code == 405
+    assert refused["Allow"] == "POST"
+    assert b"Not possible this way" in refused.content
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert client.get("/").status_code == 302
