@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import MSP, ApiKey, Staff
-from .tokens import HINT_LENGTH, LAST_USED_RESOLUTION, hash_secret
+from .tokens import HINT_LENGTH, hash_secret, record_use
 
 PREFIX = "satapi_"
 KEY_RE = re.compile(r"^satapi_[A-Za-z0-9_-]{43}$")
@@ -57,7 +57,7 @@ def verify_key(plaintext: str) -> ApiKey | None:
         return None
     if _creator_staff(key) is None:
         return None
-    _touch(key)
+    record_use(key)
     return key
 
 
@@ -78,14 +78,6 @@ def can_write(key: ApiKey) -> bool:
     key's MSP. Checked on every request, so demoting the creator demotes the key."""
     staff = _creator_staff(key)
     return staff is not None and staff.is_admin
-
-
-def _touch(key: ApiKey) -> None:
-    now = timezone.now()
-    if key.last_used_at and now - key.last_used_at < LAST_USED_RESOLUTION:
-        return
-    ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    key.last_used_at = now
 
 
 def revoke_key(key: ApiKey) -> bool:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import ScimToken, Site, TokenEvent
+from .models import ApiKey, ScimToken, Site, TokenEvent
 
 PREFIX = "satscim_"
 TOKEN_RE = re.compile(r"^satscim_[A-Za-z0-9_-]{43}$")
@@ -95,13 +95,13 @@ def verify_token(plaintext: str) -> ScimToken | None:
     return token
 
 
-def record_use(token: ScimToken) -> None:
-    """Note that `token` was just accepted: at most one UPDATE a minute per token."""
+def record_use(credential: ScimToken | ApiKey) -> None:
+    """Note that a token or API key was just accepted: at most one UPDATE a minute each."""
     now = timezone.now()
-    if token.last_used_at and now - token.last_used_at < LAST_USED_RESOLUTION:
+    if credential.last_used_at and now - credential.last_used_at < LAST_USED_RESOLUTION:
         return
-    ScimToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    token.last_used_at = now
+    type(credential).objects.filter(pk=credential.pk).update(last_used_at=now)
+    credential.last_used_at = now
 
 
 @transaction.atomic
