@@ -17,11 +17,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .errors import ScimError, bad_request
+from .filters import GROUP_URN, USER_URN
 from .models import EMAIL_MAX, TEXT_MAX, USER_NAME_MAX, Membership, ScimGroup, ScimUser
 
 OPS = ("add", "replace", "remove")
-CORE_USER_URN = "urn:ietf:params:scim:schemas:core:2.0:user"
-CORE_GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:group"
 # Core User attributes we neither store nor advertise. Entra's default mappings may
 # still send them; refusing would block the whole user, so they are accepted and ignored.
 IGNORED_USER_ATTRIBUTES = {
@@ -79,7 +78,7 @@ def operation_name(operation: dict) -> str:
 def expand(operation: dict, op: str) -> list[tuple[Path, Any]]:
     """One (path, value) pair per attribute the operation touches."""
     raw_path, value = operation.get("path"), operation.get("value")
-    if isinstance(raw_path, str) and raw_path.lower() in (CORE_USER_URN, CORE_GROUP_URN):
+    if isinstance(raw_path, str) and raw_path.lower() in (USER_URN, GROUP_URN):
         raw_path = None  # the whole core schema: like a path-less operation
     if raw_path not in (None, ""):
         return [(parse_path(raw_path), value)]
@@ -89,7 +88,7 @@ def expand(operation: dict, op: str) -> list[tuple[Path, Any]]:
         raise bad_request("An operation without 'path' needs an object 'value'.", "invalidValue")
     pairs = []
     for key, item in value.items():
-        if key.lower() in (CORE_USER_URN, CORE_GROUP_URN) and isinstance(item, dict):
+        if key.lower() in (USER_URN, GROUP_URN) and isinstance(item, dict):
             pairs.extend((parse_path(k), v) for k, v in item.items())
         else:
             pairs.append((parse_path(key), item))
@@ -177,7 +176,7 @@ def set_name_part(user: ScimUser, sub: str, value: Any) -> None:
 
 
 def apply_user_path(user: ScimUser, op: str, path: Path, value: Any) -> None:
-    if is_extension(path, CORE_USER_URN) or path.attr in IGNORED_USER_ATTRIBUTES:
+    if is_extension(path, USER_URN) or path.attr in IGNORED_USER_ATTRIBUTES:
         return
     attr = path.attr
     if attr == "emails":
@@ -396,7 +395,7 @@ def plural(n: int, word: str) -> str:
 
 
 def apply_group_path(group: ScimGroup, op: str, path: Path, value: Any, changes: GroupChanges):
-    if is_extension(path, CORE_GROUP_URN) or path.attr in IGNORED_GROUP_ATTRIBUTES:
+    if is_extension(path, GROUP_URN) or path.attr in IGNORED_GROUP_ATTRIBUTES:
         return
     if path.attr == "members":
         if path.filter_attr:
