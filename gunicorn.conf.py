@@ -12,6 +12,8 @@ switches on 2 cores; more threads add GIL contention. The benchmark (README) mea
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 workers = int(os.getenv("WEB_CONCURRENCY", "2"))
 threads = int(os.getenv("GUNICORN_THREADS", "4"))
@@ -22,3 +24,22 @@ bind = os.getenv("GUNICORN_BIND", "127.0.0.1:8000")
 # The longest request line gunicorn accepts (its maximum): a 2,000-character SCIM filter
 # is up to 6,000 once URL-encoded. Longer lines get gunicorn's own 400 before Django.
 limit_request_line = 8190
+
+# Prometheus metrics (/metrics): each worker process writes its counts to files in this
+# folder and /metrics sums them, so every request is counted whichever worker answers.
+if not os.getenv("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sat-portal-metrics-")
+
+
+def on_starting(server) -> None:
+    # Counts of an earlier run must not be added to this one's.
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -8,6 +8,25 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+
+def load_env_file(path: Path) -> None:
+    """Read KEY=VALUE lines of a local `.env` (written by ./scripts/demo, never committed) for
+    variables the real environment does not set: production sets the real environment."""
+    if not path.name or not path.is_file():
+        return
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected NAME=value")
+        os.environ.setdefault(name.strip(), value.strip().strip("'\""))
+
+
+# ENV_FILE= (empty) reads none: the deployment tests run with exactly the variables they set.
+load_env_file(Path(os.environ.get("ENV_FILE", BASE_DIR / ".env")))
+
 DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 
 
@@ -46,7 +65,21 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 # SCIM meta.location say https.
 if envbool("USE_X_FORWARDED_PROTO", "false"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the app append to X-Forwarded-For (a load balancer: 1).
+# The client's address is then the one that many places from the right; with 0 it is the
+# connection's own address, and X-Forwarded-For (which any client can write) is ignored.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", "false")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
+# Entra and scripts must never be redirected (a redirect drops a POST body, and SCIM
+# answers are JSON only): over plain HTTP they get an error that says to use https.
+SECURE_REDIRECT_EXEMPT = [r"^api/"]
+SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HSTS_INCLUDE_SUBDOMAINS", "false")
+SECURE_HSTS_PRELOAD = envbool("HSTS_PRELOAD", "false")
+# A console or admin session ends after this many seconds without a request
+# (sites.sessions.SlidingSessionExpiry keeps it alive while it is used).
+SESSION_COOKIE_AGE = envint("SESSION_IDLE_TIMEOUT", str(60 * 60))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,6 +87,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
@@ -63,16 +97,40 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Load balancers' probes: answered before host checks, redirects and sessions.
+    "sat_portal.health.HealthCheckMiddleware",
+    "sat_portal.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "sat_portal.middleware.ApiResponseHeaders",
     "scim_app.provisioning_log.ProvisioningLogMiddleware",
     "scim_app.middleware.ScimRequestGuard",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "sites.sessions.SlidingSessionExpiry",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+# Console, admin and API docs load scripts and styles from our own static files only:
+# no inline script, no CDN.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "sat_portal.urls"
 WSGI_APPLICATION = "sat_portal.wsgi.application"
@@ -100,6 +158,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # While the database is unreachable, requests fail within seconds (503) instead of
+    # hanging until the load balancer gives up.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = envint(
+        "DB_CONNECT_TIMEOUT", "3"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -115,8 +179,17 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` puts the files that WhiteNoise serves.
+STATIC_ROOT = Path(os.getenv("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed, with a content hash in every name, so that browsers may keep them a year.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Set-password links (sites.team) work once, for this long.
+PASSWORD_RESET_TIMEOUT = 72 * 3600
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "sites:list"
@@ -126,15 +199,23 @@ LOGOUT_REDIRECT_URL = "login"
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
 LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", str(15 * 60))
 
-# The sign-in failure counts. In-process by default: with several worker processes set
-# REDIS_URL (and install `redis`) so that all workers share one count.
+# Failures for one username from any address before it is refused everywhere for the
+# window: a guesser who spreads over many addresses is stopped too.
+LOGIN_FAILURE_USERNAME_LIMIT = envint("LOGIN_FAILURE_USERNAME_LIMIT", "20")
+
+# Every counter (sign-in failures, rate limits) lives in this cache. In-process by default;
+# with several workers or nodes set REDIS_URL so that all of them share one count.
+REDIS_URL = os.getenv("REDIS_URL", "")
 CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "sat"),
+            # A Redis outage must not hang requests: fail fast, and /readyz reports it.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
-        if os.getenv("REDIS_URL")
+        if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
@@ -172,14 +253,33 @@ SCIM_SERVICE_PROVIDER = {
     ],
 }
 
+LOG_FORMAT = os.getenv("LOG_FORMAT", "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "sat_portal.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
-    # django-scim2 logs whole request and response bodies (personal data) at DEBUG.
-    "loggers": {"django_scim": {"level": "INFO"}},
+    "loggers": {
+        # django-scim2 logs whole request and response bodies (personal data) at DEBUG.
+        "django_scim": {"level": "INFO"},
+        # One line per request comes from sat_portal.requests; Django's own would repeat it.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }
+
+# Prometheus metrics at /metrics for a scraper that sends `Authorization: Bearer
+# <METRICS_TOKEN>`. Unset: /metrics does not exist (404).
+METRICS_TOKEN = os.getenv("METRICS_TOKEN", "")
+
+# The console's public address, for links printed by commands and sent by e-mail.
+PUBLIC_URL = os.getenv("PUBLIC_URL", "http://localhost:8000").rstrip("/")
 
 # The MSP REST API under /api/v1/ (sites/api/).
 REST_FRAMEWORK = {

@@ -4,6 +4,11 @@ from django.urls import include, path
 from scim_app import views as scim_views
 from sites import views as console_views
 
+from . import observability
+from . import views as portal_views
+
+handler500 = "sat_portal.views.server_error"
+
 urlpatterns = [
     # The Tenant URL itself, without the slash that the routes below start with.
     path("api/v2/scim", scim_views.root),
@@ -12,5 +17,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", console_views.sign_in, name="login"),
     path("accounts/logout/", console_views.sign_out, name="logout"),
+    path(
+        "accounts/set-password/<uidb64>/<token>/",
+        console_views.set_password,
+        name="set_password",
+    ),
+    path("metrics", observability.metrics),
+    path("favicon.ico", portal_views.favicon),
     path("", include("sites.urls")),
 ]

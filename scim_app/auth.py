@@ -5,16 +5,12 @@ with SAT enabled, and then `request.scim_site` is that site and every read and
 write is scoped to it, or it is answered 401 here and no view runs.
 """
 
-import logging
-
 from django.http import HttpRequest, HttpResponse
 from django_scim.middleware import SCIMAuthCheckMiddleware
 
 from sites import tokens
 
-from .errors import ScimError, error_response
-
-logger = logging.getLogger(__name__)
+from .errors import ScimError, error_response, unexpected_error_response
 
 
 def bearer_credentials(request: HttpRequest) -> str | None:
@@ -29,11 +25,13 @@ class SiteTokenAuth(SCIMAuthCheckMiddleware):
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         request.scim_site = request.scim_token = request.scim_refused_token = None
+        request.scim_log_site = None
         try:
             credentials = bearer_credentials(request)
             if credentials is None:
                 raise ScimError(401, "Send the site's Secret Token as 'Authorization: Bearer …'.")
             token = tokens.find_token(credentials)
+            request.scim_log_site = token.site if token is not None else None
             # Known but refused tokens are kept for the provisioning log only: support
             # can then see a site's requests failing after a revoke or SAT was disabled.
             request.scim_refused_token = token
@@ -48,10 +46,9 @@ class SiteTokenAuth(SCIMAuthCheckMiddleware):
             tokens.record_use(token)
         except ScimError as exc:
             return error_response(exc)
-        except Exception:
+        except Exception as exc:
             # Raised here, an exception would escape django-scim2's error handling as HTML.
-            logger.exception("SCIM authentication failed unexpectedly")
-            return error_response(ScimError(500, "An unexpected error occurred."))
+            return unexpected_error_response(exc)
         request.scim_refused_token = None
         request.scim_token = token
         request.scim_site = token.site

@@ -1,14 +1,11 @@
 """Guarantees for everything under /api/v2/scim, whatever view (or none) answers."""
 
-import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from .errors import SCIM_CONTENT_TYPE, ScimError, error_response
-
-logger = logging.getLogger(__name__)
+from .errors import SCIM_CONTENT_TYPE, ScimError, error_response, unexpected_error_response
 
 SCIM_PREFIX = "/api/v2/scim"
 
@@ -24,6 +21,9 @@ class ScimRequestGuard:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(SCIM_PREFIX):
             return self.get_response(request)
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            # Not redirected (SECURE_REDIRECT_EXEMPT): a redirect would drop the body.
+            return error_response(ScimError(403, "Use the https:// Tenant URL."))
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -51,5 +51,4 @@ class ScimRequestGuard:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(SCIM_PREFIX):
             return None
-        logger.exception("Unexpected error in a SCIM request", exc_info=exception)
-        return error_response(ScimError(500, "An unexpected error occurred."))
+        return unexpected_error_response(exception)

@@ -9,7 +9,6 @@ here starts from it.
 """
 
 import json
-import logging
 import uuid
 
 from django.conf import settings
@@ -24,10 +23,15 @@ from django_scim.settings import scim_settings
 from django_scim.views import SCIMView
 
 from . import adapters, filters, patch, schemas
-from .errors import SCIM_CONTENT_TYPE, ScimError, bad_request, error_response, not_found
+from .errors import (
+    SCIM_CONTENT_TYPE,
+    ScimError,
+    bad_request,
+    error_response,
+    not_found,
+    unexpected_error_response,
+)
 from .models import ScimGroup, ScimUser
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 100
 # Past any site's size, and within what an SQL OFFSET accepts.
@@ -85,9 +89,8 @@ class ScimBaseView(SCIMView):
             return View.dispatch(self, request, *args, **kwargs)
         except SCIMException as exc:
             return error_response(exc)
-        except Exception:
-            logger.exception("Unexpected error in a SCIM request")
-            return error_response(ScimError(500, "An unexpected error occurred."))
+        except Exception as exc:
+            return unexpected_error_response(exc)
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         response = error_response(ScimError(405, f"{request.method} is not supported here."))

@@ -1,11 +1,10 @@
-import hashlib
-
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
-from django.http import HttpRequest
+
+from sat_portal import ratelimit
+from sat_portal.addresses import client_address
 
 from .models import Site
 
@@ -13,21 +12,27 @@ THROTTLED = "Too many failed sign-in attempts. Try again in %(minutes)d minutes.
 
 
 class LoginThrottling:
-    """Refuses a username from an address after too many failed sign-ins; for Django's
-    sign-in forms (the console's and the admin's).
+    """Refuses a username after too many failed sign-ins; for Django's sign-in forms (the
+    console's and the admin's, which share the counts).
 
-    Counted per username and client address, so that one guesser can neither try many
-    passwords nor lock a colleague out from elsewhere. The count lives in the cache
-    (LOGIN_FAILURE_LIMIT failures per LOGIN_FAILURE_WINDOW seconds), shared by both
-    forms: failures at one count at the other.
+    Two counts, in the cache that every worker and node shares (REDIS_URL): per username
+    and client address (LOGIN_FAILURE_LIMIT), so one guesser is stopped quickly without
+    locking a colleague out from elsewhere; and per username from any address
+    (LOGIN_FAILURE_USERNAME_LIMIT), so spreading guesses over many addresses does not get
+    round the first. Each window (LOGIN_FAILURE_WINDOW) starts at the first failure.
     """
 
     def clean(self):
         username = self.cleaned_data.get("username")
         if not username or not self.cleaned_data.get("password"):
             return super().clean()
-        key = failure_key(self.request, username)
-        if cache.get(key, 0) >= settings.LOGIN_FAILURE_LIMIT:
+        user_key = username.casefold()
+        pair = (user_key, client_address(self.request) if self.request else "")
+        if (
+            ratelimit.failures("login-failures", *pair) >= settings.LOGIN_FAILURE_LIMIT
+            or ratelimit.failures("login-failures-user", user_key)
+            >= settings.LOGIN_FAILURE_USERNAME_LIMIT
+        ):
             raise forms.ValidationError(
                 THROTTLED,
                 code="throttled",
@@ -36,14 +41,11 @@ class LoginThrottling:
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            # add() starts the window at the first failure; incr() does not extend it.
-            cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.set(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW)
+            window = settings.LOGIN_FAILURE_WINDOW
+            ratelimit.add_failure("login-failures", *pair, window=window)
+            ratelimit.add_failure("login-failures-user", user_key, window=window)
             raise
-        cache.delete(key)
+        ratelimit.clear_failures("login-failures", *pair)
         return cleaned
 
 
@@ -53,13 +55,6 @@ class ThrottledAuthenticationForm(LoginThrottling, AuthenticationForm):
 
 class ThrottledAdminAuthenticationForm(LoginThrottling, AdminAuthenticationForm):
     """The admin's sign-in form (staff only), throttled like the console's."""
-
-
-def failure_key(request: HttpRequest | None, username: str) -> str:
-    address = request.META.get("REMOTE_ADDR", "") if request else ""
-    # Hashed: usernames are user input and cache keys must be short and plain.
-    digest = hashlib.sha256(f"{username.casefold()}\0{address}".encode()).hexdigest()
-    return f"login-failures:{digest}"
 
 
 class SiteForm(forms.Form):

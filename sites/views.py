@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 from django.views.decorators.cache import never_cache
@@ -39,6 +40,23 @@ SITES_PER_PAGE = 50
 sign_in = auth_views.LoginView.as_view(
     authentication_form=ThrottledAuthenticationForm, redirect_authenticated_user=True
 )
+
+
+class SetPassword(auth_views.PasswordResetConfirmView):
+    """A new login's one-time link (sites.team.set_password_url): choose a password, and
+    be signed in."""
+
+    template_name = "registration/set_password.html"
+    post_reset_login = True
+    success_url = reverse_lazy("sites:list")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is set. Welcome to SAT Portal.")
+        return response
+
+
+set_password = SetPassword.as_view()
 
 
 def post_only_page(request: HttpRequest) -> HttpResponse:

@@ -6,6 +6,9 @@ Woodgrove must never be visible to Alice or Bob, nor Contoso's data to Woodgrove
 """
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,6 +18,19 @@ from sites import tokens
 from sites.models import MSP, Site, Staff
 
 PASSWORD = "correct-horse-battery-staple"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    """Pages are tested with the manifest of hashed static files that production serves,
+    so collect them first (once: pytest-xdist's workers start after this)."""
+    if hasattr(config, "workerinput"):
+        return
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        check=True,
+    )
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from pytest_django.live_server_helper import LiveServer
 
 from sites.models import MSP, Staff
 from tests.conftest import make_staff
@@ -32,6 +33,18 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DEMO_PASSWORD = "demo-password-for-browser-tests"
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """pytest-django's live server, serving static files as production does: WhiteNoise
+    from the collected, hashed files. (Django's own test handler would find them unhashed
+    in the apps' folders, and hide a missing or broken collectstatic.)"""
+    server = LiveServer("localhost", start=False)
+    server.thread.static_handler = lambda handler: handler
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.core.validators import validate_email
 from django.db import transaction
+
+from sites import team
 
 # Created by the migration scim_app 0003_support_group: view-only admin access.
 SUPPORT_GROUP = "Support"
@@ -23,17 +24,14 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, email: str, **options) -> None:
         try:
-            validate_email(email)
-        except ValidationError:
-            raise CommandError(f"{email!r} is not an email address.") from None
-        User = get_user_model()
-        if User.objects.filter(username__iexact=email).exists():
-            raise CommandError(f"A login named {email!r} already exists.")
+            team.check_new_login(email)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         group = Group.objects.filter(name=SUPPORT_GROUP).first()
         if group is None:
             raise CommandError(f"The {SUPPORT_GROUP!r} group is missing: run `migrate` first.")
         password = secrets.token_urlsafe(18)
-        user = User.objects.create_user(
+        user = get_user_model().objects.create_user(
             username=email, email=email, password=password, is_staff=True
         )
         user.groups.add(group)

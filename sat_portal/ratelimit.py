@@ -1,0 +1,81 @@
+"""Counters in the cache shared by every worker and node (Redis when REDIS_URL is set):
+request rates and sign-in failures.
+
+Every increment is atomic (Redis INCR; the in-process cache takes a lock), so the limits
+hold however many requests run at once.
+"""
+
+import hashlib
+import math
+import re
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+
+# As in Django REST framework: the period's first letter counts ("/min", "/minute", "/m").
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*([smhd])[a-z]*\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Rate":
+        """ "600/min" -> Rate(600, 60); also /sec, /hour and /day."""
+        match = RATE_RE.match(text.lower())
+        if not match:
+            raise ImproperlyConfigured(f"{text!r} is not a rate such as 600/min")
+        return cls(int(match[1]), PERIODS[match[2]])
+
+
+def cache_key(kind: str, *parts: str) -> str:
+    # Hashed: the parts are user input (usernames, addresses) and cache keys must be short.
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+    return f"{kind}:{digest}"
+
+
+def _increment(key: str, timeout: int) -> int:
+    """Add one to the counter at `key`, which starts at the first increment and is gone
+    `timeout` seconds later (incrementing does not extend it)."""
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
+def hit(kind: str, ident: str, rate: Rate) -> int | None:
+    """Count one request of `ident` against `rate`. None while within the limit, else
+    the seconds until its window ends (for Retry-After).
+
+    A window starts at an ident's first request and lasts `rate.seconds`; every worker
+    and node counts into the same key.
+    """
+    key = cache_key(kind, ident)
+    count = _increment(key, rate.seconds)
+    if count == 1:
+        cache.set(f"{key}:start", time.time(), timeout=rate.seconds)
+    if count <= rate.limit:
+        return None
+    started = cache.get(f"{key}:start") or time.time()
+    return max(1, math.ceil(started + rate.seconds - time.time()))
+
+
+def failures(kind: str, *parts: str) -> int:
+    """How many failures are counted for `parts` in their current window."""
+    return cache.get(cache_key(kind, *parts), 0)
+
+
+def add_failure(kind: str, *parts: str, window: int) -> int:
+    """Count a failure; the window starts at the first failure and is not extended."""
+    return _increment(cache_key(kind, *parts), window)
+
+
+def clear_failures(kind: str, *parts: str) -> None:
+    cache.delete(cache_key(kind, *parts))

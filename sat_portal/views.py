@@ -1,0 +1,52 @@
+"""Error pages that depend on what was asked: SCIM and the REST API always get JSON."""
+
+import sys
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+
+from scim_app.errors import ScimError, error_response
+from scim_app.middleware import SCIM_PREFIX
+
+from .middleware import API_PREFIX
+
+# How long a client should wait before retrying while the database is unreachable.
+RETRY_AFTER_SECONDS = 30
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: an unexpected error, or (503) the database is unreachable.
+
+    Django calls it for an exception raised anywhere in the request, middleware included,
+    so a database outage is a 503 with Retry-After wherever it is noticed: Entra and
+    scripts retry, and a load balancer's /readyz takes the node out meanwhile.
+    """
+    unavailable = isinstance(sys.exc_info()[1], DatabaseError)
+    status = 503 if unavailable else 500
+    if request.path.startswith(SCIM_PREFIX):
+        response = error_response(
+            ScimError(503, "The service is briefly unavailable; retry shortly.")
+            if unavailable
+            else ScimError(500, "An unexpected error occurred.")
+        )
+    elif request.path.startswith(API_PREFIX):
+        detail = (
+            "The service is briefly unavailable; retry shortly."
+            if unavailable
+            else "An unexpected error occurred."
+        )
+        response = JsonResponse({"detail": detail}, status=status)
+    else:
+        # Rendered without the request: its user and session may need the database.
+        response = HttpResponse(render_to_string(f"{status}.html"), status=status)
+    if unavailable:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the pages say."""
+    return redirect(static("favicon.svg"), permanent=True)
