@@ -38,6 +38,8 @@ def changelist_link(model, label: str, **params) -> str:
 
 # The admin's sign-in is locked against password guessing exactly like the console's.
 admin.site.login_form = ThrottledAdminAuthenticationForm
+admin.site.site_header = admin.site.site_title = "SAT Portal support"
+admin.site.index_title = "Provisioned data, sites and credentials"
 
 
 def without_nul(text: str) -> str:

@@ -85,6 +85,55 @@ def test_the_lock_does_not_stop_alice_signing_in_from_elsewhere(client, alice, s
     assert response.status_code == 302
 
 
+def test_guesses_spread_over_many_addresses_lock_the_username_everywhere(client, alice, settings):
+    settings.LOGIN_FAILURE_LIMIT = 5
+    settings.LOGIN_FAILURE_USERNAME_LIMIT = 4
+    for n in range(4):
+        sign_in(client, "alice", "guess", address=f"198.51.100.{n}")
+    response = sign_in(client, "alice", PASSWORD, address="192.0.2.50")
+    assert b"Too many failed sign-in attempts." in response.content
+    assert sign_in(client, "bob", "guess", address="192.0.2.50").status_code == 200
+
+
+def forwarded_sign_in(client, username, password, forwarded_for):
+    """A sign-in through the load balancer at 10.0.0.2: it appends the client's address."""
+    return client.post(
+        "/accounts/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+def test_behind_a_trusted_proxy_each_client_address_is_counted_on_its_own(client, alice, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_FAILURE_LIMIT = 2
+    forwarded_sign_in(client, "alice", "guess", "203.0.113.7")
+    forwarded_sign_in(client, "alice", "guess", "203.0.113.7")
+    assert b"Too many failed" in forwarded_sign_in(client, "alice", PASSWORD, "203.0.113.7").content
+    # Alice, at another address behind the same balancer, is not locked out by the guesser.
+    assert forwarded_sign_in(client, "alice", PASSWORD, "198.51.100.20").status_code == 302
+
+
+def test_an_address_the_client_wrote_itself_into_x_forwarded_for_does_not_count(
+    client, alice, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.LOGIN_FAILURE_LIMIT = 2
+    # The guesser prepends a new fake address each time; the balancer appends the real one.
+    forwarded_sign_in(client, "alice", "guess", "1.1.1.1, 203.0.113.7")
+    forwarded_sign_in(client, "alice", "guess", "2.2.2.2, 203.0.113.7")
+    locked = forwarded_sign_in(client, "alice", PASSWORD, "3.3.3.3, 203.0.113.7")
+    assert b"Too many failed" in locked.content
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(client, alice, settings):
+    settings.LOGIN_FAILURE_LIMIT = 2
+    forwarded_sign_in(client, "alice", "guess", "1.1.1.1")
+    forwarded_sign_in(client, "alice", "guess", "2.2.2.2")
+    assert b"Too many failed" in forwarded_sign_in(client, "alice", PASSWORD, "3.3.3.3").content
+
+
 def test_a_successful_sign_in_forgets_earlier_failures(client, alice, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
     sign_in(client, "alice", "guess")

@@ -1,0 +1,54 @@
+"""Settings from the environment, and the local `.env` that ./scripts/demo writes once so
+that every README command works in a demo checkout without typing variables."""
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def clean_environment(**extra: str) -> dict[str, str]:
+    unset = ("SECRET_KEY", "DEBUG", "ENV_FILE", "DATABASE_URL")
+    return {**{k: v for k, v in os.environ.items() if k not in unset}, **extra}
+
+
+def test_a_local_env_file_supplies_what_the_environment_does_not(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("# written by ./scripts/demo\nDEBUG=true\nSECRET_KEY='local-key'\n")
+    result = manage(
+        "shell", "-v", "0", "-c", "from django.conf import settings; print(settings.DEBUG, settings.SECRET_KEY)",
+        env=clean_environment(ENV_FILE=str(env_file)),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "local-key"]
+
+
+def test_the_real_environment_wins_over_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DEBUG=true\nSECRET_KEY=local-key\n")
+    result = manage(
+        "shell", "-v", "0", "-c", "from django.conf import settings; print(settings.DEBUG, settings.SECRET_KEY)",
+        env=clean_environment(ENV_FILE=str(env_file), DEBUG="false", SECRET_KEY="production-key"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "production-key"]
+
+
+def test_a_malformed_env_file_is_refused_with_its_line(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DEBUG=true\nthis is not a setting\n")
+    result = manage("check", env=clean_environment(ENV_FILE=str(env_file)))
+    assert result.returncode != 0
+    assert f"{env_file}, line 2: expected NAME=value" in result.stderr
+
+
+def test_without_an_env_file_debug_off_needs_a_secret_key():
+    result = manage("check", env=clean_environment(ENV_FILE=""))
+    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr

@@ -1,0 +1,96 @@
+"""Counters shared by every worker and node through Redis (REDIS_URL): the API rate limit
+and the sign-in lock hold exactly, however many requests race.
+
+These run against the Redis server on this machine (.ci/run starts it when it is down).
+The two-node test (tests/deploy) checks the same across two gunicorn instances.
+"""
+
+import threading
+import uuid
+
+import pytest
+import redis
+from django.db import connection, connections
+
+from tests.conftest import PASSWORD
+from tests.sites.api_support import ApiClient, key_for
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_is_up() -> bool:
+    try:
+        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+pytestmark = [
+    pytest.mark.skipif(not redis_is_up(), reason=f"no Redis at {REDIS_URL}"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs a database that runs requests in parallel"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture(autouse=True)
+def redis_cache(settings):
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.REDIS_URL = REDIS_URL
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    yield
+    server = redis.Redis.from_url(REDIS_URL)
+    for key in server.scan_iter(f"{prefix}:*"):
+        server.delete(key)
+
+
+def at_once(calls: list) -> list:
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            results[i] = call()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_racing_requests_never_get_past_the_api_rate_limit(alice, settings):
+    settings.API_RATE_LIMIT = "10/hour"
+    key = key_for(alice)
+    responses = at_once([lambda: ApiClient(key).get("sites") for _ in range(16)])
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 10 + [429] * 6
+    assert all(0 < int(r["Retry-After"]) <= 3600 for r in responses if r.status_code == 429)
+
+
+def test_racing_wrong_passwords_lock_the_username_at_the_limit(alice, settings):
+    from django.test import Client
+
+    settings.LOGIN_FAILURE_LIMIT = 5
+
+    def guess():
+        return Client().post(
+            "/accounts/login/", {"username": "alice", "password": "guess"}, REMOTE_ADDR="1.2.3.4"
+        )
+
+    at_once([guess for _ in range(12)])
+    locked = Client().post(
+        "/accounts/login/", {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="1.2.3.4"
+    )
+    assert b"Too many failed sign-in attempts." in locked.content
