@@ -21,7 +21,7 @@ def connect(database_url: str) -> psycopg.Connection:
 def site_for_token(conn: psycopg.Connection, token: str) -> int:
     digest = hashlib.sha256(token.encode()).hexdigest()
     row = conn.execute(
-        "SELECT site_id FROM sites_scimtoken WHERE token_hash = %s", (digest,)
+        "SELECT site_id FROM sites_scimtoken WHERE secret_hash = %s", (digest,)
     ).fetchone()
     if row is None:
         raise SystemExit("The token is not in this database: check --database-url.")

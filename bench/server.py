@@ -29,12 +29,12 @@ SCIM_PATH = "/api/v2/scim"
 # tokens through the one token module. Names come one a line in BENCH_SITES.
 EXTRA_SITES_SCRIPT = """
 import os
-from sites import tokens
+from sites.credentials import scim_tokens
 from sites.models import MSP, Site
 msp = MSP.objects.get(name="Demo MSP")
 for name in os.environ["BENCH_SITES"].splitlines():
     site, _ = Site.objects.get_or_create(msp=msp, name=name)
-    print(tokens.issue_token(site, via="command")[1])
+    print(scim_tokens.issue_token(site, via="command")[1])
 """
 
 

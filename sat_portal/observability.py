@@ -89,7 +89,8 @@ class RequestLogMiddleware:
 
         route = route_of(request)
         status = response.status_code
-        site = getattr(request, "scim_site", None) or getattr(request, "scim_log_site", None)
+        bearer = getattr(request, "scim_bearer", None)
+        site = bearer.site if bearer is not None else None
         site_id = str(site.public_id) if site is not None else None
         REQUESTS.labels(request.method, route, str(status)).inc()
         LATENCY.labels(request.method, route).observe(duration)

@@ -82,7 +82,7 @@ SECURE_HSTS_PRELOAD = envbool("HSTS_PRELOAD", "false")
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_TIMEOUT", str(60 * 60))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "sat_portal.apps.SupportAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -103,8 +103,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sat_portal.middleware.ApiResponseHeaders",
-    "scim_app.provisioning_log.ProvisioningLogMiddleware",
-    "scim_app.middleware.ScimRequestGuard",
+    "scim_app.provisioning_log.middleware.ProvisioningLogMiddleware",
+    "scim_app.endpoint.guard.ScimRequestGuard",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sites.sessions.SlidingSessionExpiry",
     "django.middleware.common.CommonMiddleware",
@@ -145,6 +145,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sites.console.context.principal",
             ],
         },
     },
@@ -192,7 +193,7 @@ STORAGES = {
 PASSWORD_RESET_TIMEOUT = 72 * 3600
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "sites:list"
+LOGIN_REDIRECT_URL = "console:list"
 LOGOUT_REDIRECT_URL = "login"
 # Against password guessing: this many failed sign-ins for one username from one address
 # refuse further attempts until the window (seconds) since the first failure has passed.
@@ -231,17 +232,10 @@ SCIM_MAX_PAGE_SIZE = envint("SCIM_MAX_PAGE_SIZE", "500")
 # How long an old Secret Token keeps working after a new one is issued (seconds).
 SCIM_TOKEN_GRACE_PERIOD = envint("SCIM_TOKEN_GRACE_PERIOD", str(24 * 3600))
 
+# django-scim2: we keep its view skeleton (SCIMView), its auth-check hook and exception
+# classes; users, groups, filters and discovery are ours (scim_app/resources/).
 SCIM_SERVICE_PROVIDER = {
-    "USER_MODEL_GETTER": "scim_app.models.get_user_model",
-    "GROUP_MODEL": "scim_app.models.ScimGroup",
-    "USER_ADAPTER": "scim_app.adapters.UserAdapter",
-    "GROUP_ADAPTER": "scim_app.adapters.GroupAdapter",
-    "USER_FILTER_PARSER": "scim_app.filters.UserFilter",
-    "GROUP_FILTER_PARSER": "scim_app.filters.GroupFilter",
-    "AUTH_CHECK_MIDDLEWARE": "scim_app.auth.SiteTokenAuth",
-    "SERVICE_PROVIDER_CONFIG_MODEL": "scim_app.schemas.ServiceProviderConfig",
-    "BASE_LOCATION_GETTER": "scim_app.locations.base_location",
-    "WWW_AUTHENTICATE_HEADER": 'Bearer realm="SAT Portal SCIM"',
+    "AUTH_CHECK_MIDDLEWARE": "scim_app.endpoint.auth.SiteCredentialAuth",
     "NETLOC": "unused: locations come from SCIM_BASE_URL or the request",
     "AUTHENTICATION_SCHEMES": [
         {

@@ -8,8 +8,8 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 
-from scim_app.errors import ScimError, error_response
-from scim_app.middleware import SCIM_PREFIX
+from scim_app.endpoint import SCIM_PREFIX
+from scim_app.endpoint.errors import ScimError, error_response
 
 from .middleware import API_PREFIX
 

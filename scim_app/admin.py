@@ -9,7 +9,6 @@ queries however large the site, the group (50,000 members) or the log.
 
 import json
 import uuid
-from functools import cached_property
 
 from django.contrib import admin
 from django.core.paginator import Paginator
@@ -17,34 +16,22 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from sites.admin import (
+from sat_portal.admin import (
     AutocompleteFilterMedia,
-    MspFilter,
-    SiteFilter,
+    CappedCountPaginator,
     UuidSearchMixin,
     ViewOnlyAdmin,
     admin_link,
     changelist_link,
-    subquery_count,
 )
+from sat_portal.queries import subquery_count
+from sites.admin import MspFilter, SiteFilter
 
 from .models import Membership, ProvisioningLogEntry, ScimGroup, ScimUser
 
 RECENT_LOG_ENTRIES = 20
 GROUPS_SHOWN = 100
 MEMBERS_PER_PAGE = 50
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most `cap` rows: a COUNT(*) over a million log rows on every page load
-    is what makes admin lists of big tables slow. Past the cap the page numbers stop;
-    filters narrow the list down."""
-
-    cap = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list.order_by().values("pk")[: self.cap].count()
 
 
 class EntraOwnedAdmin(ViewOnlyAdmin):
@@ -310,7 +297,8 @@ class ProvisioningLogEntryAdmin(ViewOnlyAdmin):
                 "fields": (
                     "created",
                     "site",
-                    "token_hint",
+                    "credential_kind",
+                    "credential_hint",
                     "method",
                     "path",
                     "status",

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from sites.models import Site
+from sites.models import CredentialKind, Site
 
 USER_NAME_MAX = 320
 EMAIL_MAX = 320
@@ -115,7 +115,7 @@ def get_user_model() -> type[ScimUser]:
 
 class ProvisioningLogEntry(models.Model):
     """One request to the SCIM endpoint and our answer, written by
-    `scim_app.provisioning_log.ProvisioningLogMiddleware`. Bodies are capped and
+    `scim_app.provisioning_log.middleware`. Bodies are capped and
     redacted before they get here; the Authorization header is never stored."""
 
     class ResourceType(models.TextChoices):
@@ -127,8 +127,10 @@ class ProvisioningLogEntry(models.Model):
     site = models.ForeignKey(
         Site, null=True, blank=True, on_delete=models.CASCADE, related_name="provisioning_log"
     )
-    # "…abcd" for a known token; only the visible prefix ("satscim_…") for an unknown one.
-    token_hint = models.CharField(max_length=20, blank=True)
+    # Which credential made the request: its kind and "…abcd" for a known one; only the
+    # visible prefix ("satscim_…") for an unknown one (sites.credentials.scim_bearer).
+    credential_kind = models.CharField(max_length=20, choices=CredentialKind.choices, blank=True)
+    credential_hint = models.CharField(max_length=20, blank=True)
     method = models.CharField(max_length=10)
     path = models.TextField(help_text="Path and query string.")
     status = models.PositiveSmallIntegerField()

@@ -1,146 +1,36 @@
-"""The admin as a support tool for MSPs, sites, staff and Secret Tokens.
-
-Support staff (the "Support" group, see createsupportuser) may view everything here;
-only superusers change anything. A token's hash is never shown nor searchable.
-"""
-
-import uuid
-from functools import cached_property
+"""The admin for MSPs, sites, staff and credentials (by hint: a hash is never shown
+nor searchable). Base classes and the site are in sat_portal.admin."""
 
 from django.contrib import admin, messages
-from django.db.models import OuterRef, Q, Subquery
-from django.db.models.functions import Now
-from django.http import HttpRequest, QueryDict
-from django.urls import reverse
+from django.db.models import OuterRef, Subquery
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from sat_portal.admin import (
+    AutocompleteFilter,
+    AutocompleteFilterMedia,
+    SupportAdmin,
+    UuidSearchMixin,
+    ViewOnlyAdmin,
+    admin_link,
+    changelist_link,
+)
+from sat_portal.queries import subquery_count
 from scim_app.models import ProvisioningLogEntry, ScimGroup, ScimUser
-from scim_app.provisioning_log import last_error, last_request
+from scim_app.provisioning_log.queries import last_error, last_request
 
-from . import tokens
-from .console import subquery_count
-from .forms import ThrottledAdminAuthenticationForm
-from .models import MSP, ApiKey, ScimToken, Site, Staff, TokenEvent
-
-
-def admin_link(obj, label: str | None = None) -> str:
-    opts = obj._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, label if label is not None else obj)
-
-
-def changelist_link(model, label: str, **params) -> str:
-    opts = model._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-    query = "&".join(f"{key}={value}" for key, value in params.items())
-    return format_html('<a href="{}?{}">{}</a>', url, query, label)
-
-
-# The admin's sign-in is locked against password guessing exactly like the console's.
-admin.site.login_form = ThrottledAdminAuthenticationForm
-admin.site.site_header = admin.site.site_title = "SAT Portal support"
-admin.site.index_title = "Provisioned data, sites and credentials"
-
-
-def without_nul(text: str) -> str:
-    # PostgreSQL text cannot hold NUL, so a lookup with one is a server error there;
-    # no stored value has one, so dropping it changes no answer.
-    return text.replace("\x00", "")
-
-
-class SupportAdmin(admin.ModelAdmin):
-    """The base of every admin here: hand-edited URLs never make a server error."""
-
-    def changelist_view(self, request: HttpRequest, extra_context=None):
-        if any("\x00" in key + value for key, value in request.GET.items()):
-            cleaned = QueryDict(mutable=True)
-            for key, values in request.GET.lists():
-                cleaned.setlist(without_nul(key), [without_nul(v) for v in values])
-            request.GET = cleaned
-        return super().changelist_view(request, extra_context)
-
-    def get_search_results(self, request, queryset, search_term):
-        # Also the autocomplete view's search, which is not a changelist.
-        return super().get_search_results(request, queryset, without_nul(search_term))
-
-
-class UuidSearchMixin:
-    """Search also finds the row whose `uuid_search_field` is the search term, so one
-    box finds names and ids alike (`=field` in search_fields would fail on non-UUIDs)."""
-
-    uuid_search_field = "pk"
-
-    def get_search_results(self, request, queryset, search_term):
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        try:
-            value = uuid.UUID(search_term.strip())
-        except ValueError:
-            return found, may_have_duplicates
-        return found | queryset.filter(**{self.uuid_search_field: value}), may_have_duplicates
-
-
-class ViewOnlyAdmin(SupportAdmin):
-    """For records the admin shows but never creates or edits (tokens, audit trails, what
-    Entra provisions); superusers may delete where `superusers_may_delete`."""
-
-    superusers_may_delete = False
-    # "Show counts" would COUNT every filter choice over the whole table (a million log rows).
-    show_facets = admin.ShowFacets.NEVER
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self.superusers_may_delete and request.user.is_superuser
-
-
-class AutocompleteFilter(admin.SimpleListFilter):
-    """A list filter on a site or an MSP that searches as you type (the admin's own
-    Select2 autocomplete) instead of listing every one: there are thousands of sites.
-
-    `field_path` is the lookup from the listed model; `source` names a foreign key to
-    the filtered model that the admin's autocomplete view accepts.
-    """
-
-    template = "admin/autocomplete_filter.html"
-    field_path: str
-    source: tuple[str, str, str]
-    related_model: type
-    base_query = "?"
-
-    @cached_property
-    def selected(self):
-        # Not str.isdigit(): "²" is a digit to it, but not a number to int().
-        try:
-            pk = int(self.value() or "")
-        except ValueError:
-            return None
-        return self.related_model.objects.filter(pk=pk).first()
-
-    def has_output(self) -> bool:
-        return True
-
-    def lookups(self, request, model_admin):
-        return [(str(self.selected.pk), str(self.selected))] if self.selected else []
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        if self.selected is None:
-            return queryset.none()
-        return queryset.filter(**{self.field_path: self.selected.pk})
-
-    def choices(self, changelist):
-        self.base_query = changelist.get_query_string(remove=[self.parameter_name])
-        yield from super().choices(changelist)
-
-    @property
-    def autocomplete(self) -> dict[str, str]:
-        app_label, model_name, field_name = self.source
-        return {"app_label": app_label, "model_name": model_name, "field_name": field_name}
+from .credentials import KINDS, api_keys, scim_tokens
+from .credentials.base import Via
+from .models import (
+    MSP,
+    ApiKey,
+    CredentialEvent,
+    CredentialState,
+    ScimToken,
+    Site,
+    Staff,
+)
+from .models.credentials import state_filter
 
 
 class SiteFilter(AutocompleteFilter):
@@ -157,17 +47,6 @@ class MspFilter(AutocompleteFilter):
     field_path = "site__msp"
     source = ("sites", "site", "msp")
     related_model = MSP
-
-
-class AutocompleteFilterMedia:
-    js = (
-        "admin/js/vendor/jquery/jquery.js",
-        "admin/js/vendor/select2/select2.full.js",
-        "admin/js/jquery.init.js",
-        "admin/js/autocomplete.js",
-        "sites/autocomplete_filter.js",
-    )
-    css = {"screen": ("admin/css/vendor/select2/select2.css", "admin/css/autocomplete.css")}
 
 
 @admin.register(MSP)
@@ -203,7 +82,7 @@ class SiteAdmin(UuidSearchMixin, SupportAdmin):
         "sat_enabled",
         "user_count",
         "group_count",
-        "active_token_count",
+        "usable_token_count",
         "last_request_at",
         "last_request_status",
     )
@@ -219,9 +98,6 @@ class SiteAdmin(UuidSearchMixin, SupportAdmin):
     Media = AutocompleteFilterMedia
 
     def get_queryset(self, request):
-        active = ScimToken.objects.filter(revoked_at__isnull=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=Now())
-        )
         latest = ProvisioningLogEntry.objects.filter(site=OuterRef("pk")).order_by("-created")
         return (
             super()
@@ -230,7 +106,7 @@ class SiteAdmin(UuidSearchMixin, SupportAdmin):
             .annotate(
                 user_count=subquery_count(ScimUser.objects.all(), "site"),
                 group_count=subquery_count(ScimGroup.objects.all(), "site"),
-                active_token_count=subquery_count(active, "site"),
+                usable_token_count=subquery_count(ScimToken.objects.usable(), "site"),
                 last_request_at=Subquery(latest.values("created")[:1]),
                 last_request_status=Subquery(latest.values("status")[:1]),
             )
@@ -244,9 +120,9 @@ class SiteAdmin(UuidSearchMixin, SupportAdmin):
     def group_count(self, obj: Site):
         return changelist_link(ScimGroup, str(obj.group_count), site=obj.pk)
 
-    @admin.display(description="active tokens", ordering="active_token_count")
-    def active_token_count(self, obj: Site):
-        return changelist_link(ScimToken, str(obj.active_token_count), site=obj.pk, state="active")
+    @admin.display(description="active tokens", ordering="usable_token_count")
+    def usable_token_count(self, obj: Site):
+        return changelist_link(ScimToken, str(obj.usable_token_count), site=obj.pk, state="usable")
 
     @admin.display(description="last SCIM request", ordering="last_request_at")
     def last_request_at(self, obj: Site):
@@ -258,7 +134,7 @@ class SiteAdmin(UuidSearchMixin, SupportAdmin):
 
     @admin.display(description="Entra integration")
     def integration(self, obj: Site):
-        lines = [("active tokens", str(obj.active_token_count))]
+        lines = [("active tokens", str(obj.usable_token_count))]
         for label, entry in (("last request", last_request(obj)), ("last error", last_error(obj))):
             lines.append(
                 (label, admin_link(entry, f"{entry.created:%Y-%m-%d %H:%M:%S} {entry}"))
@@ -286,47 +162,77 @@ class StaffAdmin(SupportAdmin):
     autocomplete_fields = ("user", "msp")
 
 
-class TokenStateFilter(admin.SimpleListFilter):
+class CredentialStateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")]
+        return [("usable", "Usable (active or expiring)"), *CredentialState.choices]
 
     def queryset(self, request, queryset):
-        not_expired = Q(expires_at__isnull=True) | Q(expires_at__gt=Now())
-        if self.value() == "active":
-            return queryset.filter(not_expired, revoked_at__isnull=True)
-        if self.value() == "expired":
-            return queryset.exclude(not_expired).filter(revoked_at__isnull=True)
-        if self.value() == "revoked":
-            return queryset.filter(revoked_at__isnull=False)
+        if self.value() == "usable":
+            return queryset.usable()
+        if self.value() in CredentialState.values:
+            return queryset.filter(state_filter(self.value()))
         return queryset
 
 
-class HashedSecretAdmin(ViewOnlyAdmin):
-    """Tokens and keys: shown by hint. `fields` lists what is shown, so the hash
-    column is never on a page; nor may a URL filter on it."""
+class CredentialAdmin(ViewOnlyAdmin):
+    """Credentials, shown by hint. `fields` lists what is shown, so the hash column is
+    never on a page; nor may a URL filter on it. They are issued where the plaintext
+    can be shown once (the console, the API, a command); here they can only be revoked."""
 
-    hash_field: str
+    hash_field = "secret_hash"
+    actions = ("revoke",)
+    noun = "credential"
 
     def lookup_allowed(self, lookup, value, request=None):
-        # Filtering on the hash in the URL would let anyone who can list tokens test
+        # Filtering on the hash in the URL would let anyone who can list credentials test
         # whether a given secret is valid.
         if lookup.split("__")[0] == self.hash_field:
             return False
         return super().lookup_allowed(lookup, value, request)
 
+    def has_revoke_permission(self, request) -> bool:
+        opts = self.model._meta
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    def revoke_one(self, credential, request: HttpRequest) -> bool:
+        raise NotImplementedError
+
+    @admin.action(description="Revoke the selected %(verbose_name_plural)s", permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset):
+        revoked = sum(self.revoke_one(credential, request) for credential in queryset)
+        self.message_user(request, f"Revoked {revoked} {self.noun}(s).", messages.SUCCESS)
+
     @admin.display(description="secret", ordering="hint")
     def hint_display(self, obj):
-        return f"…{obj.hint}"
+        return f"{obj.PREFIX}…{obj.hint}"
+
+    @admin.display(description="state")
+    def state(self, obj):
+        return obj.state.label
+
+    @admin.display(description="audit trail")
+    def events(self, obj):
+        trail = CredentialEvent.objects.filter(kind=obj.KIND, credential_id=obj.pk)
+        return format_html_join(
+            "",
+            "<div>{} {} by {} via {}</div>",
+            (
+                (
+                    f"{event.at:%Y-%m-%d %H:%M:%S}",
+                    event.get_action_display(),
+                    event.actor or "—",
+                    event.get_via_display(),
+                )
+                for event in trail.select_related("actor")
+            ),
+        )
 
 
 @admin.register(ScimToken)
-class ScimTokenAdmin(HashedSecretAdmin):
-    """Tokens by hint only. Issuing happens in the console or with issue_scim_token,
-    where the plaintext can be shown once; here they can only be revoked."""
-
+class ScimTokenAdmin(CredentialAdmin):
     list_display = (
         "hint_display",
         "site",
@@ -338,7 +244,8 @@ class ScimTokenAdmin(HashedSecretAdmin):
         "revoked_at",
         "state",
     )
-    list_filter = (SiteFilter, TokenStateFilter)
+    list_filter = (SiteFilter, CredentialStateFilter)
+    noun = "token"
     list_select_related = ("site__msp", "created_by")
     search_fields = ("site__name", "site__msp__name", "hint")
     fields = (
@@ -353,70 +260,23 @@ class ScimTokenAdmin(HashedSecretAdmin):
         "events",
     )
     readonly_fields = fields
-    actions = ("revoke",)
-    hash_field = "token_hash"
     Media = AutocompleteFilterMedia
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("site__msp", "created_by")
 
-    def has_revoke_permission(self, request) -> bool:
-        return request.user.has_perm("sites.change_scimtoken")
-
-    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
-    def revoke(self, request: HttpRequest, queryset):
-        revoked = sum(
-            tokens.revoke_token(token, by=request.user, via="admin")
-            for token in queryset.select_related("site")
-        )
-        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+    def revoke_one(self, credential: ScimToken, request: HttpRequest) -> bool:
+        return scim_tokens.revoke_token(credential, by=request.user, via=Via.ADMIN)
 
     @admin.display(description="MSP", ordering="site__msp__name")
     def msp(self, obj: ScimToken):
         return obj.site.msp
 
-    @admin.display(description="state")
-    def state(self, obj: ScimToken):
-        if obj.revoked_at:
-            return "revoked"
-        return "active" if tokens.is_active(obj) else "expired"
-
-    @admin.display(description="audit trail")
-    def events(self, obj: ScimToken):
-        return format_html_join(
-            "",
-            "<div>{} {} by {} via {}</div>",
-            (
-                (
-                    f"{event.at:%Y-%m-%d %H:%M:%S}",
-                    event.get_action_display(),
-                    event.actor or "—",
-                    event.via,
-                )
-                for event in obj.events.select_related("actor")
-            ),
-        )
-
-
-@admin.register(TokenEvent)
-class TokenEventAdmin(ViewOnlyAdmin):
-    list_display = ("at", "action", "token_display", "site", "actor", "via")
-    list_filter = ("action", "via", SiteFilter)
-    list_select_related = ("site", "actor", "token")
-    search_fields = ("site__name", "hint", "actor__username")
-    fields = ("at", "action", "token_display", "site", "actor", "via")
-    readonly_fields = fields
-    Media = AutocompleteFilterMedia
-
-    @admin.display(description="token", ordering="hint")
-    def token_display(self, obj: TokenEvent):
-        return admin_link(obj.token, f"…{obj.hint}")
-
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(HashedSecretAdmin):
-    """MSP API keys for the REST API, by hint. They are created and revoked by MSP
-    admins on the console's API keys page, where the plaintext can be shown once."""
+class ApiKeyAdmin(CredentialAdmin):
+    """MSP API keys for the REST API. MSP admins create and revoke them on the console's
+    API keys page."""
 
     list_display = (
         "name",
@@ -426,10 +286,30 @@ class ApiKeyAdmin(HashedSecretAdmin):
         "created_by",
         "last_used_at",
         "revoked_at",
+        "state",
     )
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_filter = (CredentialStateFilter,)
+    noun = "key"
     list_select_related = ("msp", "created_by")
     search_fields = ("name", "hint", "msp__name", "created_by__username")
-    fields = list_display
+    fields = (*list_display, "events")
     readonly_fields = fields
-    hash_field = "key_hash"
+
+    def revoke_one(self, credential: ApiKey, request: HttpRequest) -> bool:
+        return api_keys.revoke_key(credential, by=request.user, via=Via.ADMIN)
+
+
+@admin.register(CredentialEvent)
+class CredentialEventAdmin(ViewOnlyAdmin):
+    list_display = ("at", "action", "kind", "credential_display", "msp", "site", "actor", "via")
+    list_filter = ("action", "kind", "via", SiteFilter)
+    list_select_related = ("msp", "site", "actor")
+    search_fields = ("site__name", "msp__name", "hint", "actor__username")
+    fields = ("at", "action", "kind", "credential_display", "msp", "site", "actor", "via")
+    readonly_fields = fields
+    Media = AutocompleteFilterMedia
+
+    @admin.display(description="credential", ordering="hint")
+    def credential_display(self, obj: CredentialEvent):
+        model = KINDS[obj.kind]
+        return admin_link(model(pk=obj.credential_id), f"{model.PREFIX}…{obj.hint}")

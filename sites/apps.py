@@ -7,7 +7,10 @@ class SitesConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_migrate
 
         from .sessions import note_sign_in
+        from .support import sync_support_group
 
         user_logged_in.connect(note_sign_in, dispatch_uid="sites.sessions.note_sign_in")
+        post_migrate.connect(sync_support_group, dispatch_uid="sites.support.sync_support_group")

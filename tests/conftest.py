@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from sites import tokens
+from sites.credentials import scim_tokens
 from sites.models import MSP, Site, Staff
 
 PASSWORD = "correct-horse-battery-staple"
@@ -151,17 +151,17 @@ class ScimClient:
 
 @pytest.fixture
 def contoso_scim(contoso):
-    _, plaintext = tokens.issue_token(contoso, via="command")
+    _, plaintext = scim_tokens.issue_token(contoso, via="command")
     return ScimClient(plaintext)
 
 
 @pytest.fixture
 def fabrikam_scim(fabrikam):
-    _, plaintext = tokens.issue_token(fabrikam, via="command")
+    _, plaintext = scim_tokens.issue_token(fabrikam, via="command")
     return ScimClient(plaintext)
 
 
 @pytest.fixture
 def woodgrove_scim(woodgrove):
-    _, plaintext = tokens.issue_token(woodgrove, via="command")
+    _, plaintext = scim_tokens.issue_token(woodgrove, via="command")
     return ScimClient(plaintext)

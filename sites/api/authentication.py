@@ -3,7 +3,7 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from sites import api_keys
+from sites.credentials import api_keys
 from sites.models import ApiKey
 
 

@@ -2,13 +2,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from scim_app.models import ScimGroup, ScimUser
-from sites import sites as site_rules
-from sites import tokens
-from sites.models import ScimToken, Site
+from sites import services
+from sites.models import CredentialState, ScimToken, Site
 
 
 class SiteSerializer(serializers.ModelSerializer):
-    """A site; creating, renaming and the SAT flag go through `sites.sites`, the
+    """A site; creating, renaming and the SAT flag go through `sites.services`, the
     functions the console calls, so the API refuses exactly what the console refuses."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
@@ -17,7 +16,7 @@ class SiteSerializer(serializers.ModelSerializer):
         model = Site
         fields = ["id", "name", "sat_enabled", "created"]
         read_only_fields = ["created"]
-        # The one-name-per-MSP rule is site_rules' (with its message), not a validator here.
+        # The one-name-per-MSP rule is services' (with its message), not a validator here.
         validators = []
 
     def save(self, **kwargs) -> Site:
@@ -27,7 +26,7 @@ class SiteSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(error.message_dict) from None
 
     def create(self, validated_data: dict) -> Site:
-        return site_rules.create_site(
+        return services.create_site(
             self.context["msp"],
             validated_data["name"],
             sat_enabled=validated_data.get("sat_enabled", True),
@@ -35,16 +34,18 @@ class SiteSerializer(serializers.ModelSerializer):
 
     def update(self, site: Site, validated_data: dict) -> Site:
         if "name" in validated_data:
-            site_rules.rename_site(site, validated_data["name"])
+            services.rename_site(site, validated_data["name"])
         if "sat_enabled" in validated_data:
-            site_rules.set_sat_enabled(site, validated_data["sat_enabled"])
+            services.set_sat_enabled(site, validated_data["sat_enabled"])
         return site
 
 
 class ScimTokenSerializer(serializers.ModelSerializer):
-    state = serializers.SerializerMethodField(
+    state = serializers.ChoiceField(
+        choices=CredentialState.choices,
+        read_only=True,
         help_text="active, expiring (a newer token was issued; this one stops at "
-        "expires_at), expired or revoked."
+        "expires_at), expired or revoked.",
     )
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text="Null once deleted."
@@ -62,13 +63,6 @@ class ScimTokenSerializer(serializers.ModelSerializer):
             "expires_at",
             "revoked_at",
         ]
-
-    def get_state(self, token: ScimToken) -> str:
-        if token.revoked_at:
-            return "revoked"
-        if not tokens.is_active(token):
-            return "expired"
-        return "expiring" if token.expires_at else "active"
 
 
 class IssuedScimTokenSerializer(ScimTokenSerializer):
@@ -92,7 +86,7 @@ class LastErrorSerializer(serializers.Serializer):
 
 
 class SiteStatusSerializer(serializers.Serializer):
-    """`console.provisioning_summary()`, the status the console's settings page shows."""
+    """`status.provisioning_summary()`, the status the console's settings page shows."""
 
     entra_status = serializers.CharField(
         source="entra.label",

@@ -14,12 +14,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scim_app.locations import tenant_url
+from sat_portal.queries import subquery_count
+from scim_app.endpoint.locations import tenant_url
 from scim_app.models import Membership, ScimGroup, ScimUser
-from sites import console, tokens
+from sites import status as site_status
+from sites.access import Principal
+from sites.credentials import scim_tokens
+from sites.credentials.base import Via
 from sites.models import ScimToken, Site
 
-from .permissions import Principal, principal_of
+from .permissions import principal_of
 from .serializers import (
     IssuedScimTokenSerializer,
     ScimGroupSerializer,
@@ -92,8 +96,8 @@ class MspScoped:
         if not hasattr(self, "_site"):
             # An invalid UUID, another MSP's site and a missing one are the same 404.
             try:
-                self._site = self.principal.sites().get(public_id=self.kwargs["site_id"])
-            except (Site.DoesNotExist, ValidationError):
+                self._site = self.principal.site(self.kwargs["site_id"])
+            except Site.DoesNotExist:
                 raise exceptions.NotFound("No site with this id.") from None
         return self._site
 
@@ -162,12 +166,12 @@ class ScimTokenList(MspScoped, generics.ListAPIView):
         responses={201: IssuedScimTokenSerializer},
     )
     def post(self, request: Request, site_id: str) -> Response:
-        site = self.get_site()
-        if not site.sat_enabled:  # as in the console: Entra could not use the token
-            raise exceptions.ValidationError(
-                {"sat_enabled": ["Enable Security Awareness Training for this site first."]}
+        try:
+            token, plaintext = scim_tokens.issue_token(
+                self.get_site(), by=self.principal.user, via=Via.API
             )
-        token, plaintext = tokens.issue_token(site, by=self.principal.user, via="api")
+        except ValidationError as error:
+            raise exceptions.ValidationError(error.message_dict) from None
         body = {
             **ScimTokenSerializer(token).data,
             "token": plaintext,
@@ -198,7 +202,7 @@ class ScimTokenDetail(MspScoped, generics.RetrieveDestroyAPIView):
         return token
 
     def perform_destroy(self, token: ScimToken) -> None:
-        tokens.revoke_token(token, by=self.principal.user, via="api")
+        scim_tokens.revoke_token(token, by=self.principal.user, via=Via.API)
 
 
 class ScimTokenRevoke(ScimTokenDetail):
@@ -225,7 +229,7 @@ class SiteStatus(MspScoped, APIView):
         responses={200: SiteStatusSerializer},
     )
     def get(self, request: Request, site_id: str) -> Response:
-        summary = console.provisioning_summary(self.get_site())
+        summary = site_status.provisioning_summary(self.get_site())
         return Response(SiteStatusSerializer(summary).data)
 
 
@@ -261,7 +265,7 @@ class ScimGroupList(MspScoped, generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[ScimGroup]:
         # A count per group shown, not a join of every membership of the site.
-        member_count = console.subquery_count(Membership.objects.all(), "group")
+        member_count = subquery_count(Membership.objects.all(), "group")
         groups = self.get_site().scim_groups.annotate(member_count=member_count)
         return groups.order_by(Lower("display_name"), "id")
 

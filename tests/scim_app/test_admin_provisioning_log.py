@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from scim_app.admin import CappedCountPaginator
+from sat_portal.admin import CappedCountPaginator
 from scim_app.models import ProvisioningLogEntry
 from tests.admin_support import count_queries, make_log_entry, signed_in_client
 

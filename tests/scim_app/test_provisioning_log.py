@@ -13,7 +13,7 @@ from django.db import connection
 from django.urls import path
 
 from scim_app.models import ProvisioningLogEntry, ScimGroup, ScimUser
-from scim_app.provisioning_log import last_error, last_request
+from scim_app.provisioning_log.queries import last_error, last_request
 from tests.conftest import ScimClient
 
 from .conftest import GROUP_URN, assert_scim_error, entra_user, patch_body
@@ -48,7 +48,7 @@ def test_a_created_user_is_logged_with_its_site_token_and_summary(contoso, conto
     entry = only_entry()
     token = contoso.scim_tokens.get()
     assert entry.site == contoso
-    assert entry.token_hint == f"…{token.hint}"
+    assert entry.credential_hint == f"…{token.hint}"
     assert (entry.method, entry.path, entry.status) == ("POST", "/api/v2/scim/Users", 201)
     assert entry.resource_type == "User"
     assert entry.resource_id == response.json()["id"]
@@ -114,7 +114,7 @@ def test_an_unknown_token_is_logged_without_a_site_and_without_the_secret(contos
 
     entry = only_entry()
     assert entry.site is None
-    assert entry.token_hint == hint
+    assert entry.credential_hint == hint
     assert entry.status == 401
     assert entry.summary == "GET /Users → 401"
     assert "S" * 8 not in stored_text(entry)

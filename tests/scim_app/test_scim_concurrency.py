@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections
 
 from scim_app.models import Membership, ScimUser
-from sites import tokens
+from sites.credentials import scim_tokens
 from sites.models import MSP, Site
 from tests.conftest import ScimClient
 
@@ -44,7 +44,7 @@ def in_parallel(calls: list) -> list:
 @pytest.fixture
 def scim():
     site = Site.objects.create(msp=MSP.objects.create(name="Parallel MSP"), name="Contoso")
-    return ScimClient(tokens.issue_token(site)[1])
+    return ScimClient(scim_tokens.issue_token(site)[1])
 
 
 def test_parallel_creates_of_one_username_give_one_201_and_the_rest_409(scim):

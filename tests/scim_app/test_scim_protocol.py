@@ -5,7 +5,7 @@ import json
 import pytest
 from django.db import connection
 
-from scim_app import views
+from scim_app.endpoint import views
 
 from .conftest import assert_scim_error, create_user, patch_body
 

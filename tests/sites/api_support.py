@@ -4,7 +4,7 @@ import json
 
 from django.test import Client
 
-from sites import api_keys
+from sites.credentials import api_keys
 
 
 class ApiClient:

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from scim_app.models import ScimUser
-from sites import api_keys, tokens
-from sites.models import MSP, ScimToken, Site, TokenEvent
+from sites.credentials import api_keys, scim_tokens
+from sites.models import MSP, CredentialEvent, ScimToken, Site
 from tests.admin_support import (
     count_queries,
     make_group,
@@ -23,7 +23,7 @@ from tests.admin_support import (
 SITES = reverse("admin:sites_site_changelist")
 MSPS = reverse("admin:sites_msp_changelist")
 TOKENS = reverse("admin:sites_scimtoken_changelist")
-EVENTS = reverse("admin:sites_tokenevent_changelist")
+EVENTS = reverse("admin:sites_credentialevent_changelist")
 STAFF = reverse("admin:sites_staff_changelist")
 API_KEYS = reverse("admin:sites_apikey_changelist")
 
@@ -43,7 +43,7 @@ def staff(request):
 
 @pytest.fixture
 def contoso_token(contoso):
-    token, _ = tokens.issue_token(contoso, via="command")
+    token, _ = scim_tokens.issue_token(contoso, via="command")
     return token
 
 
@@ -96,8 +96,8 @@ def test_tokens_show_their_hint_and_dates_but_never_the_hash(staff, contoso_toke
     for url in (TOKENS, token_page(contoso_token)):
         page = staff.get(url).text
         assert f"…{contoso_token.hint}" in page
-        assert contoso_token.token_hash not in page
-        assert "token_hash" not in page
+        assert contoso_token.secret_hash not in page
+        assert "secret_hash" not in page
     assert "Issued" in staff.get(token_page(contoso_token)).text  # the audit trail
 
 
@@ -107,26 +107,29 @@ def test_api_keys_show_their_hint_msp_and_dates_but_never_the_hash(staff, alice,
     for url in (API_KEYS, reverse("admin:sites_apikey_change", args=[key.pk])):
         page = staff.get(url).text
         assert f"…{key.hint}" in page and "Onboarding" in page and "Northwind IT" in page
-        assert key.key_hash not in page and plaintext not in page
-        assert "key_hash" not in page
-    assert staff.get(API_KEYS, {"key_hash__startswith": key.key_hash[:10]}).status_code == 400
+        assert key.secret_hash not in page and plaintext not in page
+        assert "secret_hash" not in page
+    assert staff.get(API_KEYS, {"secret_hash__startswith": key.secret_hash[:10]}).status_code == 400
     assert staff.get(reverse("admin:sites_apikey_add")).status_code == 403
 
 
-@pytest.mark.parametrize("lookup", ["token_hash", "token_hash__startswith", "token_hash__in"])
+@pytest.mark.parametrize("lookup", ["secret_hash", "secret_hash__startswith", "secret_hash__in"])
 def test_tokens_cannot_be_looked_up_by_hash(staff, contoso_token, lookup):
-    response = staff.get(TOKENS, {lookup: contoso_token.token_hash[:10]})
+    response = staff.get(TOKENS, {lookup: contoso_token.secret_hash[:10]})
     assert response.status_code == 400
 
 
 def test_the_token_list_filters_by_state(staff, contoso, contoso_token):
-    old, _ = tokens.issue_token(contoso, via="command")
-    tokens.revoke_token(old, via="command")
+    old, _ = scim_tokens.issue_token(contoso, via="command")
+    scim_tokens.revoke_token(old, via="command")
     assert f"…{old.hint}" in staff.get(TOKENS, {"state": "revoked"}).text
-    active = staff.get(TOKENS, {"state": "active"}).text
-    assert f"…{old.hint}" not in active
+    usable = staff.get(TOKENS, {"state": "usable"}).text
+    assert f"…{old.hint}" not in usable
     # Issuing a second token put the first on its grace period: it has an expiry.
-    assert f"…{contoso_token.hint}" in active
+    assert f"…{contoso_token.hint}" in usable
+    expiring = staff.get(TOKENS, {"state": "expiring"}).text
+    assert f"…{contoso_token.hint}" in expiring and f"…{old.hint}" not in expiring
+    assert f"…{contoso_token.hint}" not in staff.get(TOKENS, {"state": "active"}).text
 
 
 def test_a_superuser_revokes_tokens_and_the_audit_trail_says_so(root, contoso_token):
@@ -137,7 +140,7 @@ def test_a_superuser_revokes_tokens_and_the_audit_trail_says_so(root, contoso_to
     assert "Revoked 1 token(s)." in response.text
     contoso_token.refresh_from_db()
     assert contoso_token.revoked_at is not None
-    event = TokenEvent.objects.get(action=TokenEvent.Action.REVOKED)
+    event = CredentialEvent.objects.get(action=CredentialEvent.Action.REVOKED)
     assert (event.actor, event.via, event.hint) == (root, "admin", contoso_token.hint)
     assert "admin" in client.get(EVENTS).text
 
@@ -155,8 +158,8 @@ def test_tokens_and_their_audit_trail_cannot_be_added_edited_or_deleted(
     request, who, contoso_token
 ):
     client = signed_in_client(request.getfixturevalue(who))
-    event = TokenEvent.objects.get()
-    for model, obj in (("scimtoken", contoso_token), ("tokenevent", event)):
+    event = CredentialEvent.objects.get()
+    for model, obj in (("scimtoken", contoso_token), ("credentialevent", event)):
         assert client.get(reverse(f"admin:sites_{model}_add")).status_code == 403
         assert client.post(reverse(f"admin:sites_{model}_change", args=[obj.pk])).status_code == 403
         delete = reverse(f"admin:sites_{model}_delete", args=[obj.pk])
@@ -199,7 +202,7 @@ def test_pages_need_the_same_number_of_queries_for_3_or_30_sites(staff, msp):
     def populate(n):
         sites = Site.objects.bulk_create(Site(msp=msp, name=f"Site {n}-{i}") for i in range(n))
         for site in sites:
-            tokens.issue_token(site, via="command")
+            scim_tokens.issue_token(site, via="command")
             make_user(site, f"u@{site.pk}.example")
             make_log_entry(site)
         MSP.objects.bulk_create(MSP(name=f"MSP {n}-{i}") for i in range(n))

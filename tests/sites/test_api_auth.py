@@ -9,7 +9,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from sites import api_keys
+from sites.credentials import api_keys
+from sites.credentials.base import digest
 from sites.models import ApiKey, Staff
 
 from .api_support import ApiClient, key_for
@@ -77,9 +78,9 @@ def test_charlie_finds_northwinds_sites_missing_not_forbidden(charlie_api, conto
 
 
 def test_charlie_cannot_revoke_northwinds_token_even_knowing_its_id(charlie_api, contoso):
-    from sites import tokens
+    from sites.credentials import scim_tokens
 
-    token, _ = tokens.issue_token(contoso, via="command")
+    token, _ = scim_tokens.issue_token(contoso, via="command")
     path = f"sites/{contoso.public_id}/scim-tokens/{token.pk}"
     assert charlie_api.post(f"{path}/revoke").status_code == 404
     assert charlie_api.delete(path).status_code == 404
@@ -220,7 +221,7 @@ def test_only_the_hash_of_a_key_is_stored(alice):
     plaintext = key_for(alice)
     key = ApiKey.objects.get()
     assert plaintext.startswith("satapi_") and len(plaintext) == 50
-    assert key.key_hash == api_keys.hash_secret(plaintext)
+    assert key.secret_hash == digest(plaintext)
     assert key.hint == plaintext[-4:]
     assert plaintext not in str(key)
     assert columns_containing(plaintext) == []

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from sites import tokens
+from sites.credentials import scim_tokens
 
 from .api_support import key_for
 
@@ -77,7 +77,7 @@ def test_no_generated_request_gets_a_5xx_or_breaks_the_schema(api_schema, alice,
         if real_site and "site_id" in (case.path_parameters or {}):
             case.path_parameters["site_id"] = str(contoso.public_id)
             if "token_id" in case.path_parameters:
-                token, _ = tokens.issue_token(contoso, via="command")
+                token, _ = scim_tokens.issue_token(contoso, via="command")
                 case.path_parameters["token_id"] = token.pk
         case.call_and_validate(headers=headers, checks=CHECKS)
 

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from sites import api_keys
+from sites.credentials import api_keys
+from sites.credentials.base import digest
 from sites.models import ApiKey
 
 from .api_support import ApiClient
@@ -34,7 +35,7 @@ def test_alice_creates_a_key_and_sees_it_once(alice_client, alice, msp, contoso)
     plaintext = re.search(r'value="(satapi_[A-Za-z0-9_-]{43})"', page).group(1)
     key = ApiKey.objects.get()
     assert (key.name, key.msp, key.created_by) == ("Onboarding", msp, alice)
-    assert key.key_hash == api_keys.hash_secret(plaintext)
+    assert key.secret_hash == digest(plaintext)
     assert ApiClient(plaintext).get("sites").status_code == 200
 
     listing = alice_client.get("/api-keys/").content.decode()

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sites import tokens
-from sites.models import ScimToken, TokenEvent
+from sites.credentials import scim_tokens
+from sites.models import CredentialEvent, ScimToken
+from tests.conftest import ScimClient
 
 from .api_support import ApiClient, key_for
 
@@ -33,7 +34,8 @@ def test_issuing_returns_the_secret_once_with_the_tenant_url(api, alice, contoso
     assert body["token"].startswith("satscim_")
     assert body["state"] == "active"
     assert body["created_by"] == "alice"
-    token = tokens.verify_token(body["token"])
+    assert ScimClient(body["token"]).get("Users").status_code == 200
+    token = ScimToken.objects.get()
     assert token.pk == body["id"] and token.site == contoso
     assert body["hint"] == body["token"][-4:]
     listed = api.get(tokens_path(contoso)).json()
@@ -52,14 +54,25 @@ def test_issuing_returns_the_secret_once_with_the_tenant_url(api, alice, contoso
 
 def test_issuing_writes_the_same_audit_record_as_the_console(api, alice, contoso):
     api.post(tokens_path(contoso))
-    event = TokenEvent.objects.get()
+    event = CredentialEvent.objects.get(kind="scim_token")
     token = ScimToken.objects.get()
-    assert (event.action, event.actor, event.via, event.site, event.token, event.hint) == (
-        TokenEvent.Action.ISSUED,
+    assert (
+        event.action,
+        event.actor,
+        event.via,
+        event.msp,
+        event.site,
+        event.kind,
+        event.credential_id,
+        event.hint,
+    ) == (
+        CredentialEvent.Action.ISSUED,
         alice,
         "api",
+        contoso.msp,
         contoso,
-        token,
+        "scim_token",
+        token.pk,
         token.hint,
     )
 
@@ -76,22 +89,25 @@ def test_a_token_issued_in_the_console_rotates_with_a_grace_period(
     console_token.refresh_from_db()
     assert before + timedelta(hours=1) <= console_token.expires_at
     assert console_token.expires_at <= timezone.now() + timedelta(hours=1)
-    assert tokens.is_active(console_token)
+    assert console_token.is_usable
     listed = {t["id"]: t["state"] for t in api.get(tokens_path(contoso)).json()}
     assert listed == {console_token.pk: "expiring", api_body["id"]: "active"}
-    assert [(e.via, e.actor) for e in TokenEvent.objects.order_by("at", "pk")] == [
+    assert [
+        (e.via, e.actor)
+        for e in CredentialEvent.objects.filter(kind="scim_token").order_by("at", "pk")
+    ] == [
         ("console", alice),
         ("api", alice),
     ]
 
 
 def test_the_list_is_newest_first_with_each_tokens_state(api, contoso, fabrikam):
-    revoked, _ = tokens.issue_token(contoso, via="command")
-    tokens.revoke_token(revoked, via="command")
-    expired, _ = tokens.issue_token(contoso, via="command")
+    revoked, _ = scim_tokens.issue_token(contoso, via="command")
+    scim_tokens.revoke_token(revoked, via="command")
+    expired, _ = scim_tokens.issue_token(contoso, via="command")
     ScimToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(1))
-    current, _ = tokens.issue_token(contoso, via="command")
-    tokens.issue_token(fabrikam, via="command")
+    current, _ = scim_tokens.issue_token(contoso, via="command")
+    scim_tokens.issue_token(fabrikam, via="command")
     listed = api.get(tokens_path(contoso)).json()
     assert [(t["id"], t["state"]) for t in listed] == [
         (current.pk, "active"),
@@ -112,30 +128,30 @@ def test_no_token_is_issued_while_sat_is_disabled(api, contoso):
 
 
 def test_revoking_stops_the_token_and_is_audited(api, alice, contoso):
-    token, plaintext = tokens.issue_token(contoso, via="command")
+    token, plaintext = scim_tokens.issue_token(contoso, via="command")
     response = api.post(f"{tokens_path(contoso)}/{token.pk}/revoke")
     assert response.status_code == 200
     assert response.json()["state"] == "revoked"
-    assert tokens.verify_token(plaintext) is None
-    event = TokenEvent.objects.get(action=TokenEvent.Action.REVOKED)
-    assert (event.actor, event.via, event.token) == (alice, "api", token)
+    assert ScimClient(plaintext).get("Users").status_code == 401
+    event = CredentialEvent.objects.get(action=CredentialEvent.Action.REVOKED)
+    assert (event.actor, event.via, event.credential_id) == (alice, "api", token.pk)
 
 
 def test_revoking_twice_is_harmless_and_audited_once(api, contoso):
-    token, _ = tokens.issue_token(contoso, via="command")
+    token, _ = scim_tokens.issue_token(contoso, via="command")
     path = f"{tokens_path(contoso)}/{token.pk}"
     assert api.delete(path).status_code == 204
     assert api.delete(path).status_code == 204
     assert api.post(f"{path}/revoke").json()["state"] == "revoked"
-    assert TokenEvent.objects.filter(action=TokenEvent.Action.REVOKED).count() == 1
+    assert CredentialEvent.objects.filter(action=CredentialEvent.Action.REVOKED).count() == 1
 
 
 def test_reading_one_token_never_shows_its_secret(api, contoso):
-    token, plaintext = tokens.issue_token(contoso, via="command")
+    token, plaintext = scim_tokens.issue_token(contoso, via="command")
     response = api.get(f"{tokens_path(contoso)}/{token.pk}")
     assert response.json()["hint"] == token.hint
     assert plaintext not in response.content.decode()
-    assert token.token_hash not in response.content.decode()
+    assert token.secret_hash not in response.content.decode()
 
 
 @pytest.mark.parametrize("token_id", ["abc", "99999999999999999999", "-1"])
@@ -146,7 +162,7 @@ def test_a_malformed_or_unknown_token_id_is_a_json_404(api, contoso, token_id):
 
 
 def test_another_sites_token_cannot_be_revoked_through_this_site(api, contoso, fabrikam):
-    token, _ = tokens.issue_token(fabrikam, via="command")
+    token, _ = scim_tokens.issue_token(fabrikam, via="command")
     assert api.post(f"{tokens_path(contoso)}/{token.pk}/revoke").status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from scim_app.models import Membership, ScimGroup, ScimUser
-from sites import sites as site_rules
-from sites import tokens
+from sites import services
+from sites.credentials import scim_tokens
 from sites.models import ScimToken
 from tests.conftest import ScimClient
 
@@ -86,7 +86,7 @@ def test_status_shows_the_last_failed_scim_request(api, contoso, contoso_scim):
 
 
 def test_status_is_the_consoles_from_the_provisioning_log(api, alice_client, contoso):
-    token, _ = tokens.issue_token(contoso)
+    token, _ = scim_tokens.issue_token(contoso)
     ScimToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - timedelta(days=9))
     logged(contoso, timezone.now() - timedelta(hours=2), 409, "userName taken")
     latest = logged(contoso, timezone.now() - timedelta(hours=1))
@@ -105,18 +105,18 @@ def test_status_is_the_consoles_from_the_provisioning_log(api, alice_client, con
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda site, token: tokens.revoke_token(token), "Token revoked"),
+        (lambda site, token: scim_tokens.revoke_token(token), "Token revoked"),
         (
             lambda site, token: ScimToken.objects.filter(pk=token.pk).update(
                 expires_at=timezone.now() - timedelta(minutes=1)
             ),
             "Token expired",
         ),
-        (lambda site, token: site_rules.set_sat_enabled(site, False), "Training disabled"),
+        (lambda site, token: services.set_sat_enabled(site, False), "Training disabled"),
     ],
 )
 def test_status_says_why_entra_cannot_provision(api, contoso, change, expected):
-    token, _ = tokens.issue_token(contoso)
+    token, _ = scim_tokens.issue_token(contoso)
     logged(contoso)
     change(contoso, token)
     assert api.get(f"sites/{contoso.public_id}/status").json()["entra_status"] == expected

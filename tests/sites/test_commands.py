@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from sites.models import MSP, ScimToken, Site, Staff, TokenEvent
+from sites.models import MSP, CredentialEvent, ScimToken, Site, Staff
 from tests.conftest import ScimClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def test_issue_scim_token_prints_a_working_token_last(db):
     assert ScimClient(plaintext).get("Users").status_code == 200
     token = ScimToken.objects.get()
     assert token.site.name == "Contoso" and plaintext not in err and token.hint in err
-    assert TokenEvent.objects.get().via == "command"
+    assert CredentialEvent.objects.get().via == "command"
 
 
 def test_issue_scim_token_refuses_unknown_and_disabled_sites(db):
@@ -57,7 +57,7 @@ def test_issue_scim_token_refuses_unknown_and_disabled_sites(db):
     with pytest.raises(CommandError, match="No site"):
         run("issue_scim_token", "Northwind")
     Site.objects.filter(name="Fabrikam").update(sat_enabled=False)
-    with pytest.raises(CommandError, match="disabled"):
+    with pytest.raises(CommandError, match="Enable Security Awareness Training"):
         run("issue_scim_token", "Fabrikam")
     assert not ScimToken.objects.exists()
 

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from scim_app.models import ScimGroup, ScimUser
-from sites import tokens
+from sites import services
+from sites.credentials import scim_tokens
 from sites.models import ScimToken, Site
 
 from .log_support import logged
@@ -64,16 +65,17 @@ def test_the_entra_column_follows_the_sites_tokens_and_log(alice_client, msp, co
     used = Site.objects.create(msp=msp, name="Litware")
     revoked = Site.objects.create(msp=msp, name="Proseware")
     expired = Site.objects.create(msp=msp, name="Trey Research")
-    disabled = Site.objects.create(msp=msp, name="Wingtip", sat_enabled=False)
-    tokens.issue_token(fabrikam)
-    tokens.issue_token(used)
+    disabled = Site.objects.create(msp=msp, name="Wingtip")
+    scim_tokens.issue_token(fabrikam)
+    scim_tokens.issue_token(used)
     logged(used, timezone.now().replace(year=2030, month=1, day=2, hour=3, minute=4))
     logged(used, timezone.now().replace(year=2029, month=1, day=2, hour=3, minute=4))
-    old, _ = tokens.issue_token(revoked)
-    tokens.revoke_token(old)
-    lapsed, _ = tokens.issue_token(expired)
+    old, _ = scim_tokens.issue_token(revoked)
+    scim_tokens.revoke_token(old)
+    lapsed, _ = scim_tokens.issue_token(expired)
     ScimToken.objects.filter(pk=lapsed.pk).update(expires_at=timezone.now() - timedelta(hours=1))
-    tokens.issue_token(disabled)
+    scim_tokens.issue_token(disabled)
+    services.set_sat_enabled(disabled, False)
     logged(disabled)
 
     response = alice_client.get("/")
@@ -90,7 +92,7 @@ def test_the_entra_column_follows_the_sites_tokens_and_log(alice_client, msp, co
 def test_the_last_request_is_the_logs_even_when_it_was_refused(alice_client, contoso):
     """A request with a revoked token is still Entra calling: the log, not the token's
     last use, says when it last did."""
-    token, _ = tokens.issue_token(contoso)
+    token, _ = scim_tokens.issue_token(contoso)
     ScimToken.objects.filter(pk=token.pk).update(
         last_used_at=timezone.now().replace(year=2020, month=5, day=6, hour=7, minute=8)
     )
@@ -99,8 +101,8 @@ def test_the_last_request_is_the_logs_even_when_it_was_refused(alice_client, con
 
 
 def test_a_site_whose_old_token_expired_after_rotation_is_still_provisioning(alice_client, contoso):
-    old, _ = tokens.issue_token(contoso)
-    tokens.issue_token(contoso)
+    old, _ = scim_tokens.issue_token(contoso)
+    scim_tokens.issue_token(contoso)
     ScimToken.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(hours=1))
     logged(contoso)
     assert "Provisioning" in row(alice_client.get("/"), "Contoso")
@@ -164,7 +166,7 @@ def test_the_sites_page_costs_the_same_queries_for_3_or_30_sites(alice_client, m
     def add_sites(first: int, last: int):
         for n in range(first, last):
             site = Site.objects.create(msp=msp, name=f"Customer {n:02}")
-            tokens.issue_token(site)
+            scim_tokens.issue_token(site)
             logged(site)
             ScimUser.objects.create(site=site, user_name=f"user{n}@example.com")
             ScimGroup.objects.create(site=site, display_name=f"Group {n}")

@@ -53,7 +53,7 @@ def test_the_support_group_may_only_view(db):
         "view_site",
         "view_staff",
         "view_scimtoken",
-        "view_tokenevent",
+        "view_credentialevent",
         "view_apikey",
     }
 

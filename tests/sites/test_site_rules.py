@@ -6,7 +6,7 @@ Northwind IT (Alice's MSP) has Contoso and Fabrikam; Tailspin has Woodgrove.
 import pytest
 from django.core.exceptions import ValidationError
 
-from sites import sites as site_rules
+from sites import services
 from sites.models import Site
 
 from .api_support import ApiClient, key_for
@@ -15,34 +15,34 @@ DUPLICATE = "Your MSP already has a site with this name."
 
 
 def test_a_site_is_created_with_training_enabled(msp):
-    site = site_rules.create_site(msp, "Adatum")
+    site = services.create_site(msp, "Adatum")
     assert Site.objects.get(pk=site.pk).sat_enabled
-    assert not site_rules.create_site(msp, "Litware", sat_enabled=False).sat_enabled
+    assert not services.create_site(msp, "Litware", sat_enabled=False).sat_enabled
 
 
 def test_a_name_the_msp_already_has_is_refused_ignoring_case(msp, contoso, woodgrove):
     with pytest.raises(ValidationError) as refused:
-        site_rules.create_site(msp, "CONTOSO")
+        services.create_site(msp, "CONTOSO")
     assert refused.value.message_dict == {"name": [DUPLICATE]}
-    assert site_rules.create_site(woodgrove.msp, "Contoso").name == "Contoso"
+    assert services.create_site(woodgrove.msp, "Contoso").name == "Contoso"
 
 
 def test_renaming_onto_another_sites_name_is_refused_and_changes_nothing(contoso, fabrikam):
     with pytest.raises(ValidationError):
-        site_rules.rename_site(fabrikam, "contoso")
+        services.rename_site(fabrikam, "contoso")
     assert fabrikam.name == "Fabrikam"
     assert Site.objects.get(pk=fabrikam.pk).name == "Fabrikam"
 
 
 def test_a_site_may_change_the_case_of_its_own_name(contoso):
-    site_rules.rename_site(contoso, "CONTOSO")
+    services.rename_site(contoso, "CONTOSO")
     assert Site.objects.get(pk=contoso.pk).name == "CONTOSO"
 
 
 def test_training_is_turned_off_and_on(contoso):
-    site_rules.set_sat_enabled(contoso, False)
+    services.set_sat_enabled(contoso, False)
     assert not Site.objects.get(pk=contoso.pk).sat_enabled
-    site_rules.set_sat_enabled(contoso, True)
+    services.set_sat_enabled(contoso, True)
     assert Site.objects.get(pk=contoso.pk).sat_enabled
 
 

@@ -7,9 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from sites import team
-
-# Created by the migration scim_app 0003_support_group: view-only admin access.
-SUPPORT_GROUP = "Support"
+from sites.support import SUPPORT_GROUP
 
 
 class Command(BaseCommand):

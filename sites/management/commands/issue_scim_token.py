@@ -1,6 +1,8 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from sites import tokens
+from sites.credentials import scim_tokens
+from sites.credentials.base import Via
 from sites.models import Site
 
 
@@ -17,8 +19,9 @@ class Command(BaseCommand):
         if len(sites) > 1:
             raise CommandError(f"More than one MSP has a site named {site_name!r}.")
         site = sites[0]
-        if not site.sat_enabled:
-            raise CommandError(f"Security awareness training is disabled for {site.name!r}.")
-        token, plaintext = tokens.issue_token(site, via="command")
+        try:
+            token, plaintext = scim_tokens.issue_token(site, via=Via.COMMAND)
+        except ValidationError as error:
+            raise CommandError(f"{site.name}: {' '.join(error.messages)}") from None
         self.stderr.write(f"Issued token …{token.hint} for {site.name} ({site.msp}).")
         self.stdout.write(plaintext)

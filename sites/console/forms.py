@@ -1,0 +1,47 @@
+"""The console's forms: each only checks the shape of what was typed; whether it is
+allowed is the rule functions' to say (sites.services, sites.credentials)."""
+
+from django import forms
+
+from sites.models import Site
+
+
+class SiteForm(forms.Form):
+    """The name of a new site; whether the MSP already has it is `services.create_site`'s
+    to say."""
+
+    name = forms.CharField(max_length=Site._meta.get_field("name").max_length)
+
+
+class SiteSearchForm(forms.Form):
+    # A CharField refuses NUL characters, which PostgreSQL cannot compare against.
+    q = forms.CharField(required=False, max_length=200)
+
+
+class SatEnabledForm(forms.Form):
+    enabled = forms.TypedChoiceField(
+        choices=[("true", "Enable"), ("false", "Disable")], coerce=lambda value: value == "true"
+    )
+
+
+class ConfigureForm(forms.Form):
+    """Configure Microsoft Entra Integration, as last seen by the person pressing it.
+
+    `newest` is the site's newest token when the settings page was rendered. If a token
+    was issued since (a reload of the page showing the token re-sends this same form, or
+    a double click), no second token is issued: a reload must not show a Secret Token.
+    """
+
+    newest = forms.IntegerField(min_value=0)
+
+
+class ApiKeyForm(forms.Form):
+    """Create API key, as last seen by the person pressing it.
+
+    `newest` is the MSP's newest key when the page was rendered, as in ConfigureForm: a
+    reload of the page showing a new key re-sends this same form, and must not create
+    (and show) a second key.
+    """
+
+    name = forms.CharField(max_length=100, help_text="What the key is for, e.g. 'Onboarding'.")
+    newest = forms.IntegerField(min_value=0, required=False)

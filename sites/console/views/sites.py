@@ -1,0 +1,67 @@
+"""Sites: the list (with each site's Entra status and counts), adding a site, and turning
+its training on or off."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from sites import services, status
+from sites.access import Principal
+
+from ..decorators import console_view, require_post, site_or_404
+from ..forms import SatEnabledForm, SiteForm, SiteSearchForm
+
+SITES_PER_PAGE = 50
+
+
+@never_cache
+@console_view()
+def site_list(request: HttpRequest, principal: Principal) -> HttpResponse:
+    search = SiteSearchForm(request.GET)
+    if not search.is_valid():
+        ctx = {"page": None, "query": "", "search": search}
+        return render(request, "console/site_list.html", ctx, status=400)
+    query = search.cleaned_data["q"]
+    sites = principal.sites()
+    if query:
+        sites = sites.filter(name__icontains=query)
+    page = Paginator(status.with_counts(sites), SITES_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    status.attach_statuses(page.object_list)
+    return render(
+        request, "console/site_list.html", {"page": page, "query": query, "search": search}
+    )
+
+
+@never_cache
+@console_view(admin=True)
+def site_add(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = SiteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.create_site(principal.msp, form.cleaned_data["name"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Site “{site.name}” added.")
+            return redirect("console:list")
+    return render(request, "console/site_add.html", {"form": form})
+
+
+@require_post
+@console_view(admin=True)
+def set_sat_enabled(request: HttpRequest, principal: Principal, public_id: UUID) -> HttpResponse:
+    site = site_or_404(principal, public_id)
+    form = SatEnabledForm(request.POST)
+    if form.is_valid():
+        services.set_sat_enabled(site, form.cleaned_data["enabled"])
+        state = "enabled" if site.sat_enabled else "disabled"
+        messages.success(request, f"Security Awareness Training {state} for “{site.name}”.")
+    else:
+        messages.error(request, "Choose whether to enable or disable training.")
+    return redirect("console:list")

@@ -1,0 +1,99 @@
+"""What every credential kind shares: issue, find, note use, revoke, and the audit trail.
+
+A plaintext is the kind's prefix and 43 URL-safe characters (32 random bytes); it exists
+only in the response that shows it once. We keep its SHA-256 (to find it again) and its
+last four characters (for people to tell credentials apart).
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+from typing import TypeVar
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from sites.models import CredentialEvent, HashedSecret
+
+HINT_LENGTH = 4
+BODY = r"[A-Za-z0-9_-]{43}"
+# last_used_at is written at most this often per credential, not on every request.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+Via = CredentialEvent.Via
+C = TypeVar("C", bound=HashedSecret)
+
+
+def digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def has_shape(model: type[HashedSecret], plaintext: str) -> bool:
+    return re.fullmatch(re.escape(model.PREFIX) + BODY, plaintext) is not None
+
+
+def issue(model: type[C], *, by=None, via: str, **fields) -> tuple[C, str]:
+    """Create a credential of `model`; return it with its plaintext, never stored."""
+    plaintext = model.PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        credential = model.objects.create(
+            secret_hash=digest(plaintext), hint=plaintext[-HINT_LENGTH:], created_by=by, **fields
+        )
+        record_event(credential, CredentialEvent.Action.ISSUED, by=by, via=via)
+    return credential, plaintext
+
+
+def find(queryset: QuerySet[C], plaintext: str) -> C | None:
+    """The credential in `queryset` whose secret is `plaintext`, whatever its state.
+
+    One indexed lookup by hash, so timing says nothing about the secret and no secret
+    can be found by its hint or prefix; the constant-time compare guards against a
+    collation that would match a hash that is not byte-equal.
+    """
+    if not has_shape(queryset.model, plaintext):
+        return None
+    wanted = digest(plaintext)
+    credential = queryset.filter(secret_hash=wanted).first()
+    if credential is None or not hmac.compare_digest(credential.secret_hash, wanted):
+        return None
+    return credential
+
+
+def record_use(credential: HashedSecret) -> None:
+    """Note that a credential was just accepted: at most one UPDATE a minute each."""
+    now = timezone.now()
+    if credential.last_used_at and now - credential.last_used_at < LAST_USED_RESOLUTION:
+        return
+    type(credential).objects.filter(pk=credential.pk).update(last_used_at=now)
+    credential.last_used_at = now
+
+
+def revoke(credential: HashedSecret, *, by=None, via: str) -> bool:
+    """Stop `credential` at once. Return False if it was already revoked."""
+    now = timezone.now()
+    with transaction.atomic():
+        model = type(credential)
+        if not model.objects.filter(pk=credential.pk, revoked_at__isnull=True).update(
+            revoked_at=now
+        ):
+            return False
+        credential.revoked_at = now
+        record_event(credential, CredentialEvent.Action.REVOKED, by=by, via=via)
+    return True
+
+
+def record_event(credential: HashedSecret, action: str, *, by, via: str) -> CredentialEvent:
+    site = getattr(credential, "site", None)
+    return CredentialEvent.objects.create(
+        kind=credential.KIND,
+        credential_id=credential.pk,
+        msp_id=site.msp_id if site is not None else credential.msp_id,
+        site=site,
+        action=action,
+        actor=by,
+        via=via,
+        hint=credential.hint,
+    )

@@ -1,0 +1,90 @@
+"""Which site a bearer credential sent to the SCIM endpoint belongs to.
+
+The SCIM auth hook (scim_app.endpoint.auth) asks only `check()`; each credential kind
+that SCIM accepts is one verifier in `VERIFIERS`, tried by its prefix.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sites.models import ApiKey, CredentialKind, ScimToken, Site
+
+from . import base
+
+
+@dataclass(frozen=True)
+class BearerCheck:
+    """What the SCIM endpoint (and its provisioning log) knows of a bearer credential.
+
+    `site` is set whenever the credential is ours and belongs to a site, also when it is
+    refused (revoked, expired, training disabled): support can then see a site's
+    requests failing. `hint` is "…abcd" for a known credential; for an unknown one only
+    its visible prefix, never a secret's characters.
+    """
+
+    site: Site | None
+    kind: str
+    hint: str
+    refusal: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.refusal is None
+
+
+MISSING = "Send the site's Secret Token as 'Authorization: Bearer …'."
+UNKNOWN = (
+    "The Secret Token is not valid: it is unknown, revoked or expired. "
+    "Copy a current token from the site's SAT settings."
+)
+SAT_DISABLED = "Security awareness training is disabled for this site."
+API_KEY = "An MSP API key is for /api/v1/; the SCIM endpoint takes the site's Secret Token."
+
+
+def check_secret_token(plaintext: str) -> BearerCheck:
+    token = base.find(ScimToken.objects.select_related("site"), plaintext)
+    if token is None:
+        return BearerCheck(None, CredentialKind.SCIM_TOKEN, f"{ScimToken.PREFIX}…", UNKNOWN)
+    found = BearerCheck(token.site, CredentialKind.SCIM_TOKEN, f"…{token.hint}")
+    if not token.is_usable:
+        return BearerCheck(found.site, found.kind, found.hint, UNKNOWN)
+    if not token.site.sat_enabled:
+        return BearerCheck(found.site, found.kind, found.hint, SAT_DISABLED)
+    base.record_use(token)
+    return found
+
+
+def refuse_api_key(plaintext: str) -> BearerCheck:
+    # Never looked up: an API key has no business here, whatever its state.
+    return BearerCheck(None, CredentialKind.API_KEY, f"{ApiKey.PREFIX}…", API_KEY)
+
+
+VERIFIERS: dict[str, Callable[[str], BearerCheck]] = {
+    ScimToken.PREFIX: check_secret_token,
+    ApiKey.PREFIX: refuse_api_key,
+}
+
+
+def unchecked(authorization: str) -> BearerCheck:
+    """What may be said of a credential that was not looked up (the request was refused
+    before that): its kind and visible prefix, never a secret's characters."""
+    scheme, _, credentials = authorization.partition(" ")
+    plaintext = credentials.strip()
+    if scheme.lower() != "bearer" or not plaintext:
+        return BearerCheck(None, "", "")
+    for model in (ScimToken, ApiKey):
+        if plaintext.startswith(model.PREFIX):
+            return BearerCheck(None, model.KIND, f"{model.PREFIX}…")
+    return BearerCheck(None, "", "(not a SAT token)")
+
+
+def check(authorization: str) -> BearerCheck:
+    """The answer to an `Authorization` header sent to the SCIM endpoint."""
+    scheme, _, credentials = authorization.partition(" ")
+    plaintext = credentials.strip()
+    if scheme.lower() != "bearer" or not plaintext:
+        return BearerCheck(None, "", "", MISSING)
+    for prefix, verify in VERIFIERS.items():
+        if plaintext.startswith(prefix):
+            return verify(plaintext)
+    return BearerCheck(None, "", "(not a SAT token)", UNKNOWN)

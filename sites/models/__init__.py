@@ -1,0 +1,21 @@
+from .credentials import (
+    ApiKey,
+    CredentialEvent,
+    CredentialKind,
+    CredentialState,
+    HashedSecret,
+    ScimToken,
+)
+from .tenancy import MSP, Site, Staff
+
+__all__ = [
+    "MSP",
+    "ApiKey",
+    "CredentialEvent",
+    "CredentialKind",
+    "CredentialState",
+    "HashedSecret",
+    "ScimToken",
+    "Site",
+    "Staff",
+]

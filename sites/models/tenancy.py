@@ -1,0 +1,66 @@
+"""MSPs, their staff and their sites: who the tenants are."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class MSP(models.Model):
+    """A managed service provider: the console's customer account."""
+
+    name = models.CharField(max_length=200, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "MSP"
+        verbose_name_plural = "MSPs"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Staff(models.Model):
+    """A console login's membership of exactly one MSP, with its role there."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        READ_ONLY = "read_only", "Read-only"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
+    )
+    msp = models.ForeignKey(MSP, on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.READ_ONLY)
+
+    class Meta:
+        verbose_name_plural = "staff"
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()} at {self.msp})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class Site(models.Model):
+    """One customer of an MSP; its trainees and groups are provisioned by Entra."""
+
+    msp = models.ForeignKey(MSP, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(max_length=200)
+    sat_enabled = models.BooleanField("security awareness training enabled", default=True)
+    # Used in console URLs and API paths instead of the sequential pk.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("msp", Lower("name"), name="sites_site_name_unique_per_msp"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
