@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import psycopg
 
 USER_COLUMNS = (
-    "id, site_id, user_name, external_id, given_name, family_name, formatted_name,"
-    " display_name, emails, work_email, email_values, active, created, last_modified"
+    "id, site_id, data, user_name, external_id, display_name, given_name, family_name,"
+    " title, department, employee_number, work_email, email_values, active, created,"
+    " last_modified"
 )
 
 
@@ -45,18 +46,32 @@ def counts(conn: psycopg.Connection, site_ids: list[int]) -> dict[str, int]:
 
 
 def user_row(site_id: int, user_name: str, number: int) -> tuple:
+    """A user as POST /Users stores one: the SCIM document and the columns mirroring it."""
     now = datetime.now(UTC)
-    email = [{"primary": True, "type": "work", "value": user_name}]
+    external_id = str(uuid.uuid4())
+    document = {
+        "externalId": external_id,
+        "userName": user_name,
+        "name": {
+            "givenName": "Bulk",
+            "familyName": f"User{number}",
+            "formatted": f"Bulk User{number}",
+        },
+        "emails": [{"primary": True, "type": "work", "value": user_name}],
+        "active": True,
+    }
     return (
         uuid.uuid4(),
         site_id,
+        json.dumps(document),
         user_name,
-        str(uuid.uuid4()),
+        external_id,
+        "",
         "Bulk",
         f"User{number}",
-        f"Bulk User{number}",
         "",
-        json.dumps(email),
+        "",
+        "",
         user_name,
         f"\n{user_name.lower()}\n",
         True,
@@ -87,10 +102,19 @@ def create_group(
 ) -> uuid.UUID:
     group_id = uuid.uuid4()
     now = datetime.now(UTC)
+    external_id = str(uuid.uuid4())
     conn.execute(
-        "INSERT INTO scim_app_scimgroup (id, site_id, display_name, external_id, created,"
-        " last_modified) VALUES (%s, %s, %s, %s, %s, %s)",
-        (group_id, site_id, name, str(uuid.uuid4()), now, now),
+        "INSERT INTO scim_app_scimgroup (id, site_id, data, display_name, external_id, created,"
+        " last_modified) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (
+            group_id,
+            site_id,
+            json.dumps({"displayName": name, "externalId": external_id}),
+            name,
+            external_id,
+            now,
+            now,
+        ),
     )
     with (
         conn.cursor() as cur,

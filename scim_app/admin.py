@@ -28,6 +28,8 @@ from sat_portal.queries import subquery_count
 from sites.admin import MspFilter, SiteFilter
 
 from .models import Membership, ProvisioningLogEntry, ScimGroup, ScimUser
+from .resources import users
+from .resources.attributes import ENTERPRISE_URN
 
 RECENT_LOG_ENTRIES = 20
 GROUPS_SHOWN = 100
@@ -121,6 +123,49 @@ def log_lines(entries) -> str:
     )
 
 
+ADDRESS_PARTS = ("streetAddress", "locality", "region", "postalCode", "country")
+
+
+def typed_values(values: list[dict], key: str, parts: tuple[str, ...] = ()) -> str:
+    """Phone numbers or addresses, one a line, each with its type: "mobile: +49 170 …"."""
+    lines = []
+    for value in values:
+        text = value.get(key) or ", ".join(value[p] for p in parts if value.get(p))
+        label = value.get("type") or "other"
+        lines.append((f"{label}{' (primary)' if value.get('primary') else ''}", text))
+    return format_html_join("", "<div>{}: {}</div>", lines) or "—"
+
+
+class DepartmentFilter(admin.SimpleListFilter):
+    """?department=Finance (any case): typed, not a list of every department, which
+    would scan every user to build."""
+
+    title = "department"
+    parameter_name = "department"
+    template = "admin/text_filter.html"
+
+    def lookups(self, request, model_admin):
+        return [(self.value(), self.value())] if self.value() else []
+
+    def has_output(self) -> bool:
+        return True
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        return queryset.filter(department__iexact=value) if value else queryset
+
+    def choices(self, changelist):
+        self.base_query = changelist.get_query_string(remove=[self.parameter_name])
+        # The form's hidden fields keep the other filters and the search.
+        self.base_query_params = [
+            (key, value)
+            for key, values in changelist.params.items()
+            if key != self.parameter_name
+            for value in (values if isinstance(values, list) else [values])
+        ]
+        yield from super().choices(changelist)
+
+
 @admin.register(ScimUser)
 class ScimUserAdmin(ProvisionedResourceAdmin):
     membership_field = "user"
@@ -134,7 +179,13 @@ class ScimUserAdmin(ProvisionedResourceAdmin):
         "group_count",
         "last_modified",
     )
-    list_filter = ("active", MspFilter, SiteFilter, ("last_modified", admin.DateFieldListFilter))
+    list_filter = (
+        "active",
+        MspFilter,
+        SiteFilter,
+        DepartmentFilter,
+        ("last_modified", admin.DateFieldListFilter),
+    )
     search_fields = (
         "user_name",
         "work_email",
@@ -142,23 +193,51 @@ class ScimUserAdmin(ProvisionedResourceAdmin):
         "family_name",
         "display_name",
         "external_id",
+        "title",
+        "department",
+        "employee_number",
     )
     fieldsets = (
         (None, {"fields": ("id", "site", "msp", "user_name", "external_id", "active")}),
-        ("Name", {"fields": ("display_name", "given_name", "family_name", "formatted_name")}),
-        ("Email", {"fields": ("work_email", "emails_json")}),
+        ("Name", {"fields": ("display_name", "given_name", "family_name")}),
+        (
+            "Work",
+            {"fields": ("title", "department", "employee_number", "manager_link", "language")},
+        ),
+        ("Contact", {"fields": ("work_email", "phones", "addresses")}),
+        ("As Entra sent it", {"fields": ("document",)}),
         ("Groups and history", {"fields": ("groups", "history")}),
         ("Dates", {"fields": ("created", "last_modified")}),
     )
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
 
+    @admin.display(description="manager")
+    def manager_link(self, obj: ScimUser):
+        manager = users.manager_of(obj)
+        if manager is not None:
+            return admin_link(manager, f"{manager.display_name or manager.user_name}")
+        value = obj.data.get(ENTERPRISE_URN, {}).get("manager", {}).get("value")
+        return f"{value} (not a user of this site)" if value else "—"
+
+    @admin.display(description="preferred language")
+    def language(self, obj: ScimUser):
+        return obj.data.get("preferredLanguage") or "—"
+
+    @admin.display(description="phone numbers")
+    def phones(self, obj: ScimUser):
+        return typed_values(obj.data.get("phoneNumbers", []), "value")
+
+    @admin.display(description="addresses")
+    def addresses(self, obj: ScimUser):
+        return typed_values(obj.data.get("addresses", []), "formatted", ADDRESS_PARTS)
+
     @admin.display(description="groups", ordering="membership_count")
     def group_count(self, obj: ScimUser):
         return obj.membership_count
 
-    @admin.display(description="emails (as sent by Entra)")
-    def emails_json(self, obj: ScimUser):
-        return pretty_json(obj.emails)
+    @admin.display(description="SCIM attributes")
+    def document(self, obj: ScimUser):
+        return pretty_json(obj.data)
 
     @admin.display(description="groups")
     def groups(self, obj: ScimUser):

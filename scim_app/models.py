@@ -19,23 +19,44 @@ TEXT_MAX = 255
 
 
 class ScimUser(models.Model):
+    """A trainee, as Entra provisioned it.
+
+    `data` holds the SCIM attributes exactly as stored and returned (scim_app.resources:
+    canonical attribute names, values as sent, the enterprise extension under its URN).
+    The other columns mirror what filters, uniqueness and lists need from it; they are
+    written from `data` on every save (resources.users.mirror) and never on their own.
+    """
+
     # The SCIM `id`: random, so ids cannot be guessed or enumerated across sites.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="scim_users")
+    data = models.JSONField(default=dict, blank=True)
     user_name = models.CharField("userName", max_length=USER_NAME_MAX)
     external_id = models.CharField("externalId", max_length=TEXT_MAX, blank=True)
+    display_name = models.CharField("displayName", max_length=TEXT_MAX, blank=True)
     given_name = models.CharField("name.givenName", max_length=TEXT_MAX, blank=True)
     family_name = models.CharField("name.familyName", max_length=TEXT_MAX, blank=True)
-    formatted_name = models.CharField("name.formatted", max_length=TEXT_MAX, blank=True)
-    display_name = models.CharField("displayName", max_length=TEXT_MAX, blank=True)
-    # `emails` exactly as Entra sent it (it diffs our GET against its own data) ...
-    emails = models.JSONField(default=list, blank=True)
-    # ... and the work address from it, kept in a column so it can be indexed.
+    title = models.CharField("title", max_length=TEXT_MAX, blank=True)
+    department = models.CharField("department", max_length=TEXT_MAX, blank=True)
+    employee_number = models.CharField("employeeNumber", max_length=TEXT_MAX, blank=True)
+    # The work address from `emails`, kept in a column so it can be indexed.
     work_email = models.CharField("work email", max_length=EMAIL_MAX, blank=True)
     # Every address, lower-cased, one per line between newlines ("\na@x\nb@y\n"), so
     # that `emails.value eq/sw/ew/co` can match any of them on any database.
     email_values = models.TextField(blank=True, default="", editable=False)
     active = models.BooleanField(default=True)
+    # The enterprise extension's manager.value, when it is the id of a user we could have
+    # issued. No database constraint: Entra may name a manager before (or without)
+    # provisioning them, and the value is kept as sent. Only a user of the same site is
+    # ever shown as the manager (resources.users.manager_of).
+    manager = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="reports",
+    )
     created = models.DateTimeField(auto_now_add=True)
     last_modified = models.DateTimeField(auto_now=True)
 
@@ -61,8 +82,12 @@ class ScimUser(models.Model):
 
 
 class ScimGroup(models.Model):
+    """A group of a site's trainees. `data` holds its SCIM attributes as for users;
+    members are rows of Membership, never part of `data`."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="scim_groups")
+    data = models.JSONField(default=dict, blank=True)
     display_name = models.CharField("displayName", max_length=TEXT_MAX)
     external_id = models.CharField("externalId", max_length=TEXT_MAX, blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -106,11 +131,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.group}"
-
-
-def get_user_model() -> type[ScimUser]:
-    """django-scim2's USER_MODEL_GETTER: provisioned users are not Django logins."""
-    return ScimUser
 
 
 class ProvisioningLogEntry(models.Model):

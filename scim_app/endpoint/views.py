@@ -1,11 +1,10 @@
-"""SCIM endpoints: thin views that translate HTTP to the functions in patch.py,
-filters.py and adapters.py.
+"""SCIM endpoints: thin views that translate HTTP to the resource functions in
+scim_app/resources (users, groups, filters, projection, schemas).
 
-Built on django-scim2's SCIMView (its auth-check hook, CSRF exemption and
-exception classes), with the request handling replaced where the stock views are
-single-tenant or count by iterating (see ../shared/docs/django-scim2-notes.md).
-`request.scim_site` is set by scim_app.auth before any of this runs; every query
-here starts from it.
+Built on django-scim2's SCIMView (its auth-check hook, CSRF exemption and exception
+classes), with the request handling replaced where the stock views are single-tenant or
+count by iterating (see ../shared/docs/django-scim2-notes.md). `request.scim_site` is
+set by scim_app.endpoint.auth before any of this runs; every query here starts from it.
 """
 
 import json
@@ -23,7 +22,8 @@ from django_scim.settings import scim_settings
 from django_scim.views import SCIMView
 
 from scim_app.models import ScimGroup, ScimUser
-from scim_app.resources import adapters, filters, patch, schemas
+from scim_app.resources import filters, groups, projection, schemas, users
+from scim_app.resources.attributes import GROUP, RESOURCE_TYPES, USER, ResourceType
 
 from .errors import (
     SCIM_CONTENT_TYPE,
@@ -55,17 +55,6 @@ def record(request: HttpRequest, resource_type: str | None, resource_id, summary
         "resource_id": str(resource_id) if resource_id else None,
         "summary": summary,
     }
-
-
-def name_list(request: HttpRequest, param: str) -> set[str]:
-    names = set()
-    for name in request.GET.get(param, "").split(","):
-        name = name.strip().lower()
-        for urn in (filters.USER_URN, filters.GROUP_URN):
-            name = name.removeprefix(urn + ":")
-        if name:
-            names.add(name)
-    return names
 
 
 def page_params(request: HttpRequest) -> tuple[int, int]:
@@ -111,60 +100,67 @@ class ScimBaseView(SCIMView):
 
 class ResourceView(ScimBaseView):
     http_method_names = ["get", "head", "post", "put", "patch", "delete"]
-    model: type[ScimUser] | type[ScimGroup]
-    filter_class: type[filters.SiteFilter]
-    resource_type: str
+    resource_type: ResourceType
+
+    def queryset(self):
+        return filters.search(self.resource_type, None, self.request.scim_site)
 
     def get_object(self, *, for_update: bool = False):
         raw_id = self.kwargs.get("resource_id")
         if raw_id is None:
-            raise ScimError(405, f"{self.request.method} needs /{self.resource_type}s/<id>.")
-        qs = self.model.objects.filter(site=self.request.scim_site)
+            raise ScimError(405, f"{self.request.method} needs {self.resource_type.endpoint}/<id>.")
+        queryset = self.queryset()
         if for_update:
-            qs = qs.select_for_update()
+            queryset = queryset.select_for_update(of=("self",))
         try:
             id_ = uuid.UUID(raw_id)
             if str(id_) != raw_id:
                 raise ValueError("only the id exactly as we issued it")
-            return qs.get(id=id_)
-        except (ValueError, self.model.DoesNotExist):
+            return queryset.get(id=id_)
+        except (ValueError, queryset.model.DoesNotExist):
             # Another site's id is answered exactly like one that never existed.
-            raise not_found(self.resource_type, raw_id) from None
+            raise not_found(self.resource_type.name, raw_id) from None
 
-    def projection(self) -> tuple[set[str], set[str]]:
+    def projection(self) -> tuple[projection.Paths, projection.Paths]:
         """`attributes` and `excludedAttributes` (RFC 7644 §3.9), for reads and writes."""
-        return name_list(self.request, "attributes"), name_list(self.request, "excludedAttributes")
+        return (
+            projection.requested(self.request, "attributes", self.resource_type),
+            projection.requested(self.request, "excludedAttributes", self.resource_type),
+        )
+
+    def respond(self, obj, status: int = 200) -> HttpResponse:
+        include, exclude = self.projection()
+        full = self.represent([obj], include, exclude)[0]
+        resource = projection.project(full, include, exclude)
+        return scim_response(resource, status, full["meta"]["location"])
 
     def get(self, request, resource_id=None):
-        attributes, excluded = self.projection()
-        if resource_id:
-            obj = self.get_object()
-            doc = adapters.project(
-                self.represent([obj], attributes, excluded)[0], attributes, excluded
-            )
-            record(request, self.resource_type, obj.id, f"read {self.describe(obj)}")
-            return scim_response(doc)
-        return self.list_resources(request, attributes, excluded)
+        if resource_id is None:
+            return self.list_resources(request)
+        obj = self.get_object()
+        record(request, self.resource_type.name, obj.id, f"read {self.describe(obj)}")
+        return self.respond(obj)
 
-    def list_resources(self, request, attributes: set[str], excluded: set[str]) -> HttpResponse:
+    def list_resources(self, request) -> HttpResponse:
         start, count = page_params(request)
         filter_text = request.GET.get("filter")
-        qs = self.filter_class.search(filter_text, request.scim_site).order_by("id")
+        queryset = filters.search(self.resource_type, filter_text, request.scim_site).order_by("id")
         if count == 0 or start > MAX_START_INDEX:
-            total, page = qs.count(), []
+            total, page = queryset.count(), []
         else:
-            page = list(qs[start - 1 : start - 1 + count])
+            page = list(queryset[start - 1 : start - 1 + count])
             # A short page tells the total without a COUNT (Entra's filters: 0 or 1 rows).
             if len(page) < count and (page or start == 1):
                 total = start - 1 + len(page)
             else:
-                total = qs.count()
+                total = queryset.count()
+        include, exclude = self.projection()
         resources = [
-            adapters.project(d, attributes, excluded)
-            for d in self.represent(page, attributes, excluded)
+            projection.project(resource, include, exclude)
+            for resource in self.represent(page, include, exclude)
         ]
-        subject = f"filter {filter_text}" if filter_text else f"list {self.resource_type}s"
-        record(request, self.resource_type, None, f"{subject} → {total} results")
+        subject = f"filter {filter_text}" if filter_text else f"list {self.resource_type.name}s"
+        record(request, self.resource_type.name, None, f"{subject} → {total} results")
         return scim_response(
             {
                 "schemas": [SchemaURI.LIST_RESPONSE],
@@ -175,7 +171,7 @@ class ResourceView(ScimBaseView):
             }
         )
 
-    def represent(self, objs: list, attributes: set[str], excluded: set[str]) -> list[dict]:
+    def represent(self, objs: list, include, exclude) -> list[dict]:
         raise NotImplementedError
 
     def describe(self, obj) -> str:
@@ -183,28 +179,20 @@ class ResourceView(ScimBaseView):
 
 
 class UsersView(ResourceView):
-    model = ScimUser
-    filter_class = filters.UserFilter
-    resource_type = "User"
+    resource_type = USER
 
-    def represent(self, objs, attributes, excluded):
-        return [adapters.UserAdapter(user, self.request).to_dict() for user in objs]
+    def represent(self, objs, include, exclude):
+        return [users.to_scim(user, self.request) for user in objs]
 
     def describe(self, user: ScimUser) -> str:
-        return f"user {user.user_name}"
-
-    def respond(self, user: ScimUser, status: int = 200) -> HttpResponse:
-        adapter = adapters.UserAdapter(user, self.request)
-        doc = adapters.project(adapter.to_dict(), *self.projection())
-        return scim_response(doc, status, adapter.location)
+        return users.describe(user)
 
     def post(self, request, resource_id=None):
         if resource_id:
             return self.http_method_not_allowed(request)
         user = ScimUser(site=request.scim_site)
-        adapter = adapters.UserAdapter(user, request)
-        adapter.from_dict(self.load_body())
-        adapter.save()
+        users.from_resource(user, self.load_body())
+        users.save(user)
         record(request, "User", user.id, f"created {self.describe(user)}")
         return self.respond(user, 201)
 
@@ -212,19 +200,18 @@ class UsersView(ResourceView):
         body = self.load_body()
         with transaction.atomic():
             user = self.get_object(for_update=True)
-            adapter = adapters.UserAdapter(user, request)
-            adapter.from_dict(body)
-            adapter.save()
+            users.from_resource(user, body)
+            users.save(user)
         record(request, "User", user.id, f"replaced {self.describe(user)}")
         return self.respond(user)
 
     def patch(self, request, resource_id=None):
-        operations = patch_operations(self.load_body())
+        body = self.load_body()
         with transaction.atomic():
             user = self.get_object(for_update=True)
-            changed = patch.apply_user_operations(user, operations)
+            changed = users.apply_operations(user, body)
             if changed:
-                patch.save_user(user)
+                users.save(user)
         if changed == ["active"]:
             summary = f"{'enabled' if user.active else 'disabled'} {self.describe(user)}"
         elif changed:
@@ -237,35 +224,22 @@ class UsersView(ResourceView):
     def delete(self, request, resource_id=None):
         with transaction.atomic():
             user = self.get_object()
-            adapters.UserAdapter(user, request).delete()
+            user.delete()  # memberships go with it (ON DELETE CASCADE in the ORM)
         record(request, "User", resource_id, f"deleted {self.describe(user)}")
         return scim_response(None, 204)
 
 
 class GroupsView(ResourceView):
-    model = ScimGroup
-    filter_class = filters.GroupFilter
-    resource_type = "Group"
+    resource_type = GROUP
 
-    def represent(self, objs, attributes, excluded):
+    def represent(self, objs, include, exclude):
         # With excludedAttributes=members (every Entra read) members are never loaded.
-        wanted = (
-            "members" in attributes or any(a.startswith("members.") for a in attributes)
-            if attributes
-            else "members" not in excluded
-        )
-        members = adapters.members_by_group(g.id for g in objs) if wanted and objs else {}
-        return [adapters.GroupAdapter(g, self.request, members.get(g.id)).to_dict() for g in objs]
+        wanted = objs and projection.wants(groups.MEMBERS, include, exclude)
+        members = groups.members_by_group((g.id for g in objs), self.request) if wanted else {}
+        return [groups.to_scim(g, self.request, members.get(g.id)) for g in objs]
 
     def describe(self, group: ScimGroup) -> str:
-        return f"group {group.display_name}"
-
-    def respond(self, group: ScimGroup, status: int = 200) -> HttpResponse:
-        attributes, excluded = self.projection()
-        doc = adapters.project(
-            self.represent([group], attributes, excluded)[0], attributes, excluded
-        )
-        return scim_response(doc, status, adapters.GroupAdapter(group, self.request).location)
+        return groups.describe(group)
 
     def post(self, request, resource_id=None):
         if resource_id:
@@ -273,10 +247,10 @@ class GroupsView(ResourceView):
         group = ScimGroup(site=request.scim_site)
         body = self.load_body()
         with transaction.atomic():
-            member_ids = patch.group_from_resource(group, body)
-            patch.save_group(group)
+            member_ids = groups.from_resource(group, body)
+            groups.save(group)
             if member_ids:
-                patch.add_members(group, member_ids)
+                groups.add_members(group, member_ids)
         record(request, "Group", group.id, f"created {self.describe(group)}")
         return self.respond(group, 201)
 
@@ -284,17 +258,17 @@ class GroupsView(ResourceView):
         body = self.load_body()
         with transaction.atomic():
             group = self.get_object(for_update=True)
-            member_ids = patch.group_from_resource(group, body)
-            patch.save_group(group)
+            member_ids = groups.from_resource(group, body)
+            groups.save(group)
             # PUT replaces the resource (RFC 7644 §3.5.1): absent members means none.
-            patch.replace_members(group, member_ids or [])
+            groups.replace_members(group, member_ids or [])
         record(request, "Group", group.id, f"replaced {self.describe(group)}")
         return self.respond(group)
 
     def patch(self, request, resource_id=None):
-        operations = patch_operations(self.load_body())
+        body = self.load_body()
         group = self.get_object()
-        changes = patch.apply_group_operations(group, operations)
+        changes = groups.apply_operations(group, body)
         record(request, "Group", group.id, changes.summary(group))
         # 204: never a body listing every member of a large group.
         return scim_response(None, 204)
@@ -306,19 +280,11 @@ class GroupsView(ResourceView):
         return scim_response(None, 204)
 
 
-def patch_operations(body: dict) -> list:
-    # RFC 7644 §3.5.2; attribute names are case-insensitive, so is "Operations".
-    operations = next((v for k, v in body.items() if k.lower() == "operations"), None)
-    if not isinstance(operations, list):
-        raise bad_request("A PATCH body needs an 'Operations' list.", "invalidSyntax")
-    return operations  # an empty list (seen from Microsoft's validator) is a no-op
-
-
 class ServiceProviderConfigView(ScimBaseView):
     http_method_names = ["get", "head"]
 
     def get(self, request):
-        return scim_response(schemas.ServiceProviderConfig(request).to_dict())
+        return scim_response(schemas.service_provider_config(request))
 
 
 def list_response(resources: list[dict]) -> dict:
@@ -338,25 +304,26 @@ class ResourceTypesView(ScimBaseView):
         if resource_id is None:
             return scim_response(
                 list_response(
-                    [schemas.resource_type_document(request, n) for n in schemas.RESOURCE_TYPES]
+                    [schemas.resource_type_document(request, t) for t in RESOURCE_TYPES.values()]
                 )
             )
-        if resource_id not in schemas.RESOURCE_TYPES:
+        if resource_id not in RESOURCE_TYPES:
             raise not_found("ResourceType", resource_id)
-        return scim_response(schemas.resource_type_document(request, resource_id))
+        return scim_response(schemas.resource_type_document(request, RESOURCE_TYPES[resource_id]))
 
 
 class SchemasView(ScimBaseView):
     http_method_names = ["get", "head"]
 
     def get(self, request, resource_id=None):
+        known = schemas.all_schemas()
         if resource_id is None:
             return scim_response(
-                list_response([schemas.schema_document(request, u) for u in schemas.SCHEMAS])
+                list_response([schemas.schema_document(request, s) for s in known.values()])
             )
-        if resource_id not in schemas.SCHEMAS:
+        if resource_id not in known:
             raise not_found("Schema", resource_id)
-        return scim_response(schemas.schema_document(request, resource_id))
+        return scim_response(schemas.schema_document(request, known[resource_id]))
 
 
 class NotFoundView(ScimBaseView):

@@ -1,7 +1,10 @@
-"""Discovery documents (RFC 7643 §5-7) that describe exactly what we implement.
+"""Discovery documents (RFC 7643 §5-7), generated from the attribute table, so they list
+exactly what we store and return.
 
-The SCIM Validator reads /Schemas and rejects attributes it cannot map, so only
-what we store and return is listed.
+The SCIM Validator and Entra's Test Schema read /Schemas and reject attributes they
+cannot map, so only what we keep is listed, in RFC 7643 §8.7.1's representation:
+`caseExact` on strings and references only, `canonicalValues` and `referenceTypes` only
+where they apply, never a null.
 """
 
 from django.conf import settings
@@ -10,148 +13,82 @@ from django_scim.constants import SchemaURI
 
 from scim_app.endpoint.locations import tenant_url
 
+from .attributes import RESOURCE_TYPES, Attribute, ResourceType, Schema
+
 SCHEMA_URI = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+TEXT_TYPES = ("string", "reference", "binary")
 
 
-def attribute(name: str, type_: str = "string", **extra) -> dict:
+def attribute_document(attr: Attribute) -> dict:
     doc = {
-        "name": name,
-        "type": type_,
-        "multiValued": False,
-        "description": extra.pop("description", ""),
-        "required": False,
-        "caseExact": False,
-        "mutability": "readWrite",
-        "returned": "default",
-        "uniqueness": "none",
+        "name": attr.name,
+        "type": attr.type,
+        "multiValued": attr.multi_valued,
+        "description": attr.description,
+        "required": attr.required,
     }
-    doc.update(extra)
-    if type_ == "complex":
-        doc.pop("caseExact")
+    if attr.type in TEXT_TYPES:
+        doc["caseExact"] = attr.case_exact
+    if attr.canonical_values:
+        doc["canonicalValues"] = list(attr.canonical_values)
+    if attr.reference_types:
+        doc["referenceTypes"] = list(attr.reference_types)
+    doc.update(mutability=attr.mutability, returned=attr.returned, uniqueness=attr.uniqueness)
+    if attr.sub_attributes:
+        doc["subAttributes"] = [attribute_document(sub) for sub in attr.sub_attributes]
     return doc
 
 
-USER_SCHEMA = {
-    "id": SchemaURI.USER,
-    "name": "User",
-    "description": "A trainee of the site, provisioned by Microsoft Entra ID.",
-    "attributes": [
-        attribute(
-            "userName",
-            required=True,
-            uniqueness="server",
-            description="Unique within the site, compared case-insensitively. Entra's matching key.",
-        ),
-        attribute(
-            "name",
-            "complex",
-            subAttributes=[
-                attribute("givenName"),
-                attribute("familyName"),
-                attribute("formatted"),
-            ],
-        ),
-        attribute("displayName"),
-        attribute(
-            "emails",
-            "complex",
-            multiValued=True,
-            subAttributes=[
-                attribute("value"),
-                attribute("type", canonicalValues=["work", "home", "other"]),
-                attribute("primary", "boolean"),
-            ],
-        ),
-        attribute("active", "boolean"),
-    ],
-}
-
-GROUP_SCHEMA = {
-    "id": SchemaURI.GROUP,
-    "name": "Group",
-    "description": "A group of the site's trainees, provisioned by Microsoft Entra ID.",
-    "attributes": [
-        attribute(
-            "displayName",
-            required=True,
-            uniqueness="server",
-            description="Unique within the site, compared case-insensitively. Entra's matching key.",
-        ),
-        attribute(
-            "members",
-            "complex",
-            multiValued=True,
-            subAttributes=[
-                attribute("value", caseExact=True, mutability="immutable"),
-                attribute("display", mutability="readOnly"),
-            ],
-        ),
-    ],
-}
-
-COMMON_ATTRIBUTES = [
-    attribute(
-        "id",
-        caseExact=True,
-        mutability="readOnly",
-        returned="always",
-        uniqueness="server",
-    ),
-    attribute("externalId", caseExact=True),
-]
-
-SCHEMAS = {
-    schema["id"]: {**schema, "attributes": COMMON_ATTRIBUTES + schema["attributes"]}
-    for schema in (USER_SCHEMA, GROUP_SCHEMA)
-}
-
-RESOURCE_TYPES = {
-    "User": {"endpoint": "/Users", "schema": SchemaURI.USER, "description": "Trainee"},
-    "Group": {"endpoint": "/Groups", "schema": SchemaURI.GROUP, "description": "Group"},
-}
+def all_schemas() -> dict[str, Schema]:
+    return {s.urn: s for resource_type in RESOURCE_TYPES.values() for s in resource_type.schemas}
 
 
-def schema_document(request: HttpRequest, urn: str) -> dict:
+def schema_document(request: HttpRequest, schema: Schema) -> dict:
     return {
-        **SCHEMAS[urn],
         "schemas": [SCHEMA_URI],
-        "meta": {"resourceType": "Schema", "location": f"{tenant_url(request)}/Schemas/{urn}"},
-    }
-
-
-def resource_type_document(request: HttpRequest, name: str) -> dict:
-    return {
-        "schemas": [SchemaURI.RESOURCE_TYPE],
-        "id": name,
-        "name": name,
-        **RESOURCE_TYPES[name],
-        "schemaExtensions": [],
+        "id": schema.urn,
+        "name": schema.name,
+        "description": schema.description,
+        "attributes": [attribute_document(attr) for attr in schema.attributes],
         "meta": {
-            "resourceType": "ResourceType",
-            "location": f"{tenant_url(request)}/ResourceTypes/{name}",
+            "resourceType": "Schema",
+            "location": f"{tenant_url(request)}/Schemas/{schema.urn}",
         },
     }
 
 
-class ServiceProviderConfig:
-    """django-scim2's SERVICE_PROVIDER_CONFIG_MODEL, describing what we built."""
+def resource_type_document(request: HttpRequest, resource_type: ResourceType) -> dict:
+    return {
+        "schemas": [SchemaURI.RESOURCE_TYPE],
+        "id": resource_type.name,
+        "name": resource_type.name,
+        "endpoint": resource_type.endpoint,
+        "description": resource_type.description,
+        "schema": resource_type.schema.urn,
+        "schemaExtensions": [
+            {"schema": extension.urn, "required": False} for extension in resource_type.extensions
+        ],
+        "meta": {
+            "resourceType": "ResourceType",
+            "location": f"{tenant_url(request)}/ResourceTypes/{resource_type.name}",
+        },
+    }
 
-    def __init__(self, request: HttpRequest):
-        self.request = request
 
-    def to_dict(self) -> dict:
-        return {
-            "schemas": [SchemaURI.SERVICE_PROVIDER_CONFIG],
-            "documentationUri": "https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups",
-            "patch": {"supported": True},
-            "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
-            "filter": {"supported": True, "maxResults": settings.SCIM_MAX_PAGE_SIZE},
-            "changePassword": {"supported": False},
-            "sort": {"supported": False},
-            "etag": {"supported": False},
-            "authenticationSchemes": settings.SCIM_SERVICE_PROVIDER["AUTHENTICATION_SCHEMES"],
-            "meta": {
-                "resourceType": "ServiceProviderConfig",
-                "location": f"{tenant_url(self.request)}/ServiceProviderConfig",
-            },
-        }
+def service_provider_config(request: HttpRequest) -> dict:
+    """What we built: PATCH and filters, no bulk, sort, ETags or password changes."""
+    return {
+        "schemas": [SchemaURI.SERVICE_PROVIDER_CONFIG],
+        "documentationUri": "https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups",
+        "patch": {"supported": True},
+        "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": True, "maxResults": settings.SCIM_MAX_PAGE_SIZE},
+        "changePassword": {"supported": False},
+        "sort": {"supported": False},
+        "etag": {"supported": False},
+        "authenticationSchemes": settings.SCIM_SERVICE_PROVIDER["AUTHENTICATION_SCHEMES"],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": f"{tenant_url(request)}/ServiceProviderConfig",
+        },
+    }

@@ -1,7 +1,10 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from scim_app.models import ScimGroup, ScimUser
+from scim_app.resources import users
+from scim_app.resources.attributes import ENTERPRISE_URN
 from sites import services
 from sites.models import CredentialState, ScimToken, Site
 
@@ -104,8 +107,22 @@ class SiteStatusSerializer(serializers.Serializer):
     last_error = LastErrorSerializer(allow_null=True)
 
 
+class ManagerSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The manager's id as Entra sent it.")
+    user_name = serializers.CharField(allow_null=True, help_text="Null: not a user of this site.")
+    display_name = serializers.CharField(allow_null=True)
+
+
 class ScimUserSerializer(serializers.ModelSerializer):
+    """A provisioned user: the attributes MSPs work with, and `scim`, every attribute
+    exactly as Entra sent it."""
+
     email = serializers.CharField(source="work_email")
+    preferred_language = serializers.SerializerMethodField()
+    manager = serializers.SerializerMethodField()
+    phone_numbers = serializers.SerializerMethodField()
+    addresses = serializers.SerializerMethodField()
+    scim = serializers.JSONField(source="data", help_text="The SCIM attributes as stored.")
 
     class Meta:
         model = ScimUser
@@ -118,9 +135,38 @@ class ScimUserSerializer(serializers.ModelSerializer):
             "email",
             "external_id",
             "active",
+            "title",
+            "department",
+            "employee_number",
+            "preferred_language",
+            "manager",
+            "phone_numbers",
+            "addresses",
+            "scim",
             "created",
             "last_modified",
         ]
+
+    def get_preferred_language(self, user: ScimUser) -> str:
+        return user.data.get("preferredLanguage", "")
+
+    @extend_schema_field(ManagerSerializer(allow_null=True))
+    def get_manager(self, user: ScimUser) -> dict | None:
+        value = user.data.get(ENTERPRISE_URN, {}).get("manager", {}).get("value")
+        if value is None:
+            return None
+        manager = users.manager_of(user)
+        return {
+            "id": value,
+            "user_name": manager.user_name if manager else None,
+            "display_name": manager.display_name if manager else None,
+        }
+
+    def get_phone_numbers(self, user: ScimUser) -> list[dict]:
+        return user.data.get("phoneNumbers", [])
+
+    def get_addresses(self, user: ScimUser) -> list[dict]:
+        return user.data.get("addresses", [])
 
 
 class ScimGroupSerializer(serializers.ModelSerializer):

@@ -236,7 +236,7 @@ class SiteStatus(MspScoped, APIView):
 @extend_schema_view(
     get=extend_schema(
         summary="List a site's provisioned users",
-        description="`search` matches user name, display name and work email.",
+        description="`search` matches user name, display name, work email, department and title.",
         parameters=[SITE_ID],
     )
 )
@@ -244,10 +244,11 @@ class ScimUserList(MspScoped, generics.ListAPIView):
     serializer_class = ScimUserSerializer
     pagination_class = Pagination
     filter_backends = [SearchFilter, ActiveFilter]
-    search_fields = ["user_name", "display_name", "work_email"]
+    search_fields = ["user_name", "display_name", "work_email", "department", "title"]
 
     def get_queryset(self) -> QuerySet[ScimUser]:
-        return self.get_site().scim_users.order_by(Lower("user_name"), "id")
+        users = self.get_site().scim_users.select_related("manager")
+        return users.order_by(Lower("user_name"), "id")
 
 
 @extend_schema_view(

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from sites.models import MSP, Site
-from tests.admin_support import make_user
+from tests.support.provisioned import make_user
 
 pytestmark = pytest.mark.browser
 PASSWORD = "root-password-for-browser-tests"

@@ -13,7 +13,7 @@ import redis
 from django.db import connection, connections
 
 from tests.conftest import PASSWORD
-from tests.sites.api_support import ApiClient, key_for
+from tests.support.api import ApiClient, key_for
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -13,15 +13,10 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from scim_app.models import Membership, ScimGroup, ScimUser
-from tests.admin_support import (
-    count_queries,
-    make_group,
-    make_log_entry,
-    make_user,
-    signed_in_client,
-)
+from tests.support.admin import count_queries, make_log_entry, signed_in_client
+from tests.support.provisioned import make_group, make_user
 
-from .conftest import create_user
+from .conftest import ENTERPRISE_URN, create_user, patch_body
 
 DANA = "dana.fisher@contoso.example"
 USERS = reverse("admin:scim_app_scimuser_changelist")
@@ -43,10 +38,9 @@ def dana(contoso):
     return make_user(
         contoso,
         DANA,
-        display_name="Dana Fisher",
-        given_name="Dana",
-        family_name="Fisher",
-        external_id="9f1c2b7e-0d4a-4c55-8a61-2e7b3f9d1c04",
+        displayName="Dana Fisher",
+        name={"givenName": "Dana", "familyName": "Fisher"},
+        externalId="9f1c2b7e-0d4a-4c55-8a61-2e7b3f9d1c04",
     )
 
 
@@ -135,8 +129,58 @@ def test_the_user_page_shows_every_attribute_groups_and_recent_requests(
     assert reverse("admin:scim_app_provisioninglogentry_changelist") in page
 
 
+def test_the_user_page_shows_work_attributes_a_linked_manager_phones_and_addresses(
+    staff, contoso, contoso_scim
+):
+    boss = create_user(contoso_scim, "bea.boss@contoso.example", displayName="Bea Boss")
+    created = create_user(
+        contoso_scim,
+        DANA,
+        title="Finance Director",
+        preferredLanguage="de-DE",
+        phoneNumbers=[{"type": "mobile", "value": "+49 170 7654321", "primary": True}],
+        addresses=[{"type": "work", "locality": "Berlin", "country": "DE"}],
+        **{ENTERPRISE_URN: {"department": "Finance", "employeeNumber": "000123"}},
+    )
+    contoso_scim.patch(
+        f"Users/{created['id']}",
+        patch_body({"op": "Add", "path": f"{ENTERPRISE_URN}:manager", "value": boss["id"]}),
+    )
+
+    page = staff.get(user_page(ScimUser.objects.get(pk=created["id"]))).text
+
+    for value in (
+        "Finance Director",
+        "Finance",
+        "000123",
+        "de-DE",
+        "+49 170 7654321",
+        "Berlin, DE",
+    ):
+        assert escape(value) in page
+    assert "mobile (primary): +49 170 7654321" in page
+    assert f'<a href="{user_page(ScimUser.objects.get(pk=boss["id"]))}">Bea Boss</a>' in page
+
+
+def test_support_filters_and_searches_users_by_department(staff, contoso, woodgrove):
+    make_user(contoso, DANA, **{ENTERPRISE_URN: {"department": "Finance"}})
+    make_user(contoso, "sam.lee@contoso.example", **{ENTERPRISE_URN: {"department": "Sales"}})
+    make_user(
+        woodgrove, "wendy.li@woodgrove.example", **{ENTERPRISE_URN: {"department": "finance"}}
+    )
+
+    listed = staff.get(USERS, {"department": "FINANCE"}).text
+    assert DANA in listed and "wendy.li@woodgrove.example" in listed
+    assert "sam.lee@contoso.example" not in listed
+    assert 'name="department" value="FINANCE"' in listed
+    searched = staff.get(USERS, {"q": "sales"}).text
+    assert "sam.lee@contoso.example" in searched and DANA not in searched
+    both = staff.get(USERS, {"department": "finance", "site": contoso.pk}).text
+    assert DANA in both and "wendy.li@woodgrove.example" not in both
+
+
 def test_provisioned_values_are_html_escaped(staff, contoso):
-    evil = make_user(contoso, "evil@contoso.example", display_name="<script>alert(1)</script>")
+    evil = make_user(contoso, "evil@contoso.example", displayName="<script>alert(1)</script>")
     make_group(contoso, "<img src=x onerror=alert(2)>", [evil])
     for url in (USERS, user_page(evil), GROUPS, group_page(ScimGroup.objects.get())):
         page = staff.get(url).text
@@ -259,6 +303,7 @@ def test_every_page_needs_the_same_number_of_queries_for_3_or_30_rows(
         USERS,
         f"{USERS}?q=u3",
         f"{USERS}?site={contoso.pk}",
+        f"{USERS}?department=Finance",
         user_page(user),
         GROUPS,
         group_page(group),

@@ -10,7 +10,7 @@ from django.utils.html import escape
 
 from sat_portal.admin import CappedCountPaginator
 from scim_app.models import ProvisioningLogEntry
-from tests.admin_support import count_queries, make_log_entry, signed_in_client
+from tests.support.admin import count_queries, make_log_entry, signed_in_client
 
 from .conftest import entra_user
 

@@ -6,7 +6,7 @@ import pytest
 
 from scim_app.models import ScimUser
 
-from .conftest import assert_scim_error, create_group, create_user, patch_body
+from .conftest import ENTERPRISE_URN, assert_scim_error, create_group, create_user, patch_body
 
 
 @pytest.fixture
@@ -102,11 +102,12 @@ def test_filter_on_last_modified_window(contoso_scim, users):
         'userName gt "m"',
         'active eq "maybe"',
         'meta.created gt "yesterday"',
-        'emails[type eq "home"].value eq "x"',
+        'emails[type eq "home"].display eq "x"',
+        'phoneNumbers[type eq "work" or primary eq true].value eq "x"',
         'members[value eq "x"]',
         'urn:example:other:2.0:User:userName eq "x"',
         'userName eq "x" and favouriteColour eq "red"',
-        'userName eq "x" or nickName eq "y"',
+        'userName eq "x" or favouriteColour eq "y"',
         'meta.lastModified gt "2020-13-45T00:00:00Z"',
         'meta.created gt "0001-01-01T00:00:00+14:00"',
         'userName eq "a\x00b"',
@@ -140,3 +141,98 @@ def test_an_or_filter_never_returns_another_sites_users(contoso_scim, fabrikam_s
     assert names(contoso_scim, leaky) == {"dana", "sam", "ana"}
     assert names(fabrikam_scim, leaky) == {"eve@fabrikam"}
     assert names(fabrikam_scim, 'not (userName eq "x")') == {"eve@fabrikam"}
+
+
+@pytest.fixture
+def staff(contoso_scim):
+    """Dana in Finance with phones, an address and a manager; Sam in Sales."""
+    sam = create_user(
+        contoso_scim,
+        "sam.lee@contoso.example",
+        title="Account Executive",
+        phoneNumbers=[{"value": "+1 206 555 0100", "type": "mobile"}],
+        addresses=[{"type": "work", "country": "US", "locality": "Seattle"}],
+        roles=[{"value": "seller", "primary": True}],
+        **{ENTERPRISE_URN: {"department": "Sales", "employeeNumber": "7"}},
+    )
+    dana = create_user(
+        contoso_scim,
+        "dana.fisher@contoso.example",
+        title="Finance Director",
+        preferredLanguage="de-DE",
+        emails=[
+            {"type": "work", "value": "dana.fisher@contoso.example", "primary": True},
+            {"type": "home", "value": "Dana@Home.example"},
+        ],
+        phoneNumbers=[
+            {"value": "+49 30 1234567", "type": "work"},
+            {"value": "+49 170 7654321", "type": "mobile", "primary": True},
+        ],
+        addresses=[{"type": "work", "country": "DE", "locality": "Berlin"}],
+        roles=[{"value": "approver", "primary": False}],
+        **{ENTERPRISE_URN: {"department": "Finance", "manager": {"value": sam["id"]}}},
+    )
+    return {"dana": dana, "sam": sam}
+
+
+@pytest.mark.parametrize(
+    ("filter_text", "expected"),
+    [
+        ('title eq "finance director"', {"dana"}),
+        ('title sw "Account"', {"sam"}),
+        ('Title co "DIRECT"', {"dana"}),
+        ("title pr", {"dana", "sam"}),
+        ('preferredLanguage eq "de-DE"', {"dana"}),
+        (f'{ENTERPRISE_URN}:department eq "Finance"', {"dana"}),
+        (f'{ENTERPRISE_URN.upper()}:DEPARTMENT eq "sales"', {"sam"}),
+        (f'{ENTERPRISE_URN}:employeeNumber eq "7"', {"sam"}),
+        ('phoneNumbers[type eq "work"].value sw "+49"', {"dana"}),
+        ('phoneNumbers[type eq "mobile"].value sw "+1"', {"sam"}),
+        ('phoneNumbers[type eq "mobile" and primary eq true].value pr', {"dana"}),
+        ('phoneNumbers.value co "555"', {"sam"}),
+        ('phoneNumbers[type eq "fax"]', set()),
+        ('phoneNumbers[type eq "mobile"]', {"dana", "sam"}),
+        ('addresses.country eq "DE"', {"dana"}),
+        ('addresses[type eq "work"].locality eq "seattle"', {"sam"}),
+        ('emails[type eq "home"].value eq "dana@home.example"', {"dana"}),
+        ("roles[primary eq true].value pr", {"sam"}),
+        ('roles.value eq "approver" and title pr', {"dana"}),
+        ('not (title sw "Finance")', {"sam"}),
+        ('addresses.country eq "DE" or addresses.country eq "US"', {"dana", "sam"}),
+        ('phoneNumbers.value eq "100%"', set()),
+        ('phoneNumbers.value co "_"', set()),
+    ],
+)
+def test_filters_on_every_stored_attribute_run_in_the_database(
+    contoso_scim, staff, filter_text, expected
+):
+    assert names(contoso_scim, filter_text) == expected
+
+
+def test_the_managers_id_is_a_filter_too(contoso_scim, staff):
+    text = f'{ENTERPRISE_URN}:manager.value eq "{staff["sam"]["id"]}"'
+    assert names(contoso_scim, text) == {"dana"}
+
+
+def test_group_filters_on_members_answer_as_microsofts_reference_implementation(
+    contoso_scim, staff
+):
+    finance = create_group(contoso_scim, "Finance Team")
+    create_group(contoso_scim, "Sales")
+    dana = staff["dana"]["id"]
+    contoso_scim.patch(
+        f"Groups/{finance['id']}",
+        patch_body({"op": "Add", "path": "members", "value": [{"value": dana}]}),
+    )
+    for filter_text in (
+        f'members eq "{dana}"',
+        f'members[value eq "{dana}"]',
+        f'members.value eq "{dana}"',
+        f'id eq "{finance["id"]}" and members eq "{dana}"',
+    ):
+        body = contoso_scim.get("Groups", filter=filter_text, excludedAttributes="members").json()
+        assert [g["displayName"] for g in body["Resources"]] == ["Finance Team"], filter_text
+    sam = staff["sam"]["id"]
+    assert contoso_scim.get("Groups", filter=f'members eq "{sam}"').json()["totalResults"] == 0
+    body = contoso_scim.get("Groups", filter='members eq "not-an-id"').json()
+    assert body["totalResults"] == 0

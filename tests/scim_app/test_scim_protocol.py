@@ -5,7 +5,7 @@ import json
 import pytest
 from django.db import connection
 
-from scim_app.endpoint import views
+from scim_app.resources import users
 
 from .conftest import assert_scim_error, create_user, patch_body
 
@@ -74,7 +74,7 @@ def test_unexpected_errors_are_a_generic_500_with_details_only_in_the_log(
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals: SELECT * FROM sites_scimtoken")
 
-    monkeypatch.setattr(views.adapters.UserAdapter, "to_dict", explode)
+    monkeypatch.setattr(users, "to_scim", explode)
     with caplog.at_level("ERROR"):
         response = contoso_scim.post("Users", {"userName": "boom@contoso.example"})
     body = assert_scim_error(response, 500)

@@ -5,9 +5,9 @@ top. SAVEPOINTs of the test transaction are not counted."""
 
 import pytest
 
-from scim_app.models import Membership, ScimGroup, ScimUser
+from tests.support.provisioned import bare_user, make_group, make_users
 
-from .conftest import create_group, entra_user, log_statements, patch_body
+from .conftest import ENTERPRISE_URN, create_group, entra_user, log_statements, patch_body
 
 SIZES = [3, 300]
 
@@ -15,16 +15,8 @@ SIZES = [3, 300]
 @pytest.fixture
 def site_of_size(contoso, contoso_scim):
     def build(size: int):
-        users = ScimUser.objects.bulk_create(
-            ScimUser(
-                site=contoso,
-                user_name=f"bulk{i}@contoso.example",
-                work_email=f"bulk{i}@contoso.example",
-            )
-            for i in range(size)
-        )
-        group = ScimGroup.objects.create(site=contoso, display_name="Everyone")
-        Membership.objects.bulk_create(Membership(group=group, user=u) for u in users)
+        users = make_users(contoso, (f"bulk{i}@contoso.example" for i in range(size)))
+        group = make_group(contoso, "Everyone", members=users)
         contoso_scim.get("Users", count=0)  # first use of the token writes last_used_at
         return users, group
 
@@ -40,15 +32,25 @@ def measure(count_queries, call) -> int:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_entra_cycle_requests_cost_a_constant_number_of_queries(
-    contoso_scim, site_of_size, count_queries, size
+    contoso, contoso_scim, site_of_size, count_queries, size
 ):
     users, group = site_of_size(size)
+    manager = {ENTERPRISE_URN: {"manager": {"value": str(users[0].id)}}}
+    managed = bare_user(contoso, "managed@contoso.example", **manager)
+    for i in range(4):
+        bare_user(contoso, f"managed{i}@contoso.example", **manager)
     scim = contoso_scim
     budget = {
         # token, SELECT the match
         "probe": (2, lambda: scim.get("Users", filter='userName eq "nobody@contoso.example"')),
         "filter hit": (2, lambda: scim.get("Users", filter='userName eq "bulk1@contoso.example"')),
         "get user": (2, lambda: scim.get(f"Users/{users[0].id}")),
+        # the manager's name and $ref come in the same SELECT (a join), not a query each
+        "get user with a manager": (2, lambda: scim.get(f"Users/{managed.id}")),
+        "list users with managers": (
+            3,
+            lambda: scim.get("Users", filter='userName sw "managed"', count=5),
+        ),
         # token, INSERT
         "create user": (2, lambda: scim.post("Users", entra_user("new@contoso.example"))),
         # token, SELECT ... FOR UPDATE, UPDATE

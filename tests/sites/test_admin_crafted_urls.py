@@ -10,7 +10,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.admin_support import make_group, make_log_entry, make_user, signed_in_client
+from tests.support.admin import make_log_entry, signed_in_client
+from tests.support.provisioned import make_group, make_user
 
 ODD_VALUES = ["²", "%C2%B2", "%00", "a%00b", "-1", "99999999999999999999", "1.5", "", "x"]
 

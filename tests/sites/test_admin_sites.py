@@ -12,13 +12,8 @@ from django.utils.html import escape
 from scim_app.models import ScimUser
 from sites.credentials import api_keys, scim_tokens
 from sites.models import MSP, CredentialEvent, ScimToken, Site
-from tests.admin_support import (
-    count_queries,
-    make_group,
-    make_log_entry,
-    make_user,
-    signed_in_client,
-)
+from tests.support.admin import count_queries, make_log_entry, signed_in_client
+from tests.support.provisioned import make_group, make_user
 
 SITES = reverse("admin:sites_site_changelist")
 MSPS = reverse("admin:sites_msp_changelist")

@@ -12,9 +12,8 @@ from django.utils import timezone
 from sites.credentials import api_keys
 from sites.credentials.base import digest
 from sites.models import ApiKey, Staff
-
-from .api_support import ApiClient, key_for
-from .storage import columns_containing
+from tests.support.api import ApiClient, key_for
+from tests.support.storage import columns_containing
 
 
 @pytest.fixture

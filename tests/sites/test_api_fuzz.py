@@ -23,8 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from sites.credentials import scim_tokens
-
-from .api_support import key_for
+from tests.support.api import key_for
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 OPERATIONS = [

@@ -9,8 +9,7 @@ import pytest
 from sites.credentials import api_keys
 from sites.credentials.base import digest
 from sites.models import ApiKey
-
-from .api_support import ApiClient
+from tests.support.api import ApiClient
 
 
 @pytest.fixture

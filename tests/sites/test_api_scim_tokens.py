@@ -12,8 +12,7 @@ from django.utils import timezone
 from sites.credentials import scim_tokens
 from sites.models import CredentialEvent, ScimToken
 from tests.conftest import ScimClient
-
-from .api_support import ApiClient, key_for
+from tests.support.api import ApiClient, key_for
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ Woodgrove never appears. Bad input is a 400 naming the field, never a 500.
 import pytest
 
 from sites.models import Site
-
-from .api_support import ApiClient, key_for
+from tests.support.api import ApiClient, key_for
 
 
 @pytest.fixture

@@ -10,14 +10,15 @@ import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from scim_app.models import Membership, ScimGroup, ScimUser
+from scim_app.models import Membership
+from scim_app.resources.attributes import ENTERPRISE_URN
 from sites import services
 from sites.credentials import scim_tokens
 from sites.models import ScimToken
 from tests.conftest import ScimClient
-
-from .api_support import ApiClient, key_for
-from .log_support import logged
+from tests.support.api import ApiClient, key_for
+from tests.support.log import logged
+from tests.support.provisioned import bare_user, make_group, make_users
 
 
 @pytest.fixture
@@ -124,19 +125,23 @@ def test_status_says_why_entra_cannot_provision(api, contoso, change, expected):
 
 @pytest.fixture
 def people(contoso, woodgrove):
-    dana = ScimUser.objects.create(
-        site=contoso,
-        user_name="dana.fisher@contoso.example",
-        display_name="Dana Fisher",
-        work_email="dana@contoso.example",
-        external_id="e-1",
+    eli = bare_user(contoso, "Eli.Ng@contoso.example", active=False)
+    dana = bare_user(
+        contoso,
+        "dana.fisher@contoso.example",
+        displayName="Dana Fisher",
+        emails=[{"type": "work", "value": "dana@contoso.example"}],
+        externalId="e-1",
+        title="Controller",
+        preferredLanguage="de-DE",
+        phoneNumbers=[{"type": "mobile", "value": "+49 170 1"}],
+        **{ENTERPRISE_URN: {"department": "Finance", "manager": {"value": str(eli.id)}}},
     )
-    eli = ScimUser.objects.create(site=contoso, user_name="Eli.Ng@contoso.example", active=False)
-    ScimUser.objects.create(site=contoso, user_name="ann@contoso.example", display_name="Ann Lee")
-    ScimUser.objects.create(site=woodgrove, user_name="dana.fisher@woodgrove.example")
-    finance = ScimGroup.objects.create(site=contoso, display_name="Finance")
-    ScimGroup.objects.create(site=contoso, display_name="all staff")
-    ScimGroup.objects.create(site=woodgrove, display_name="Finance")
+    bare_user(contoso, "ann@contoso.example", displayName="Ann Lee")
+    bare_user(woodgrove, "dana.fisher@woodgrove.example")
+    finance = make_group(contoso, "Finance")
+    make_group(contoso, "all staff")
+    make_group(woodgrove, "Finance")
     Membership.objects.create(group=finance, user=dana)
     Membership.objects.create(group=finance, user=eli)
     return dana
@@ -153,6 +158,7 @@ def test_users_are_listed_by_user_name_with_their_details(api, contoso, people):
         "dana.fisher@contoso.example",
         "Eli.Ng@contoso.example",
     ]
+    eli = response.json()["results"][2]
     dana = response.json()["results"][1]
     assert dana == {
         "id": str(people.id),
@@ -163,6 +169,18 @@ def test_users_are_listed_by_user_name_with_their_details(api, contoso, people):
         "email": "dana@contoso.example",
         "external_id": "e-1",
         "active": True,
+        "title": "Controller",
+        "department": "Finance",
+        "employee_number": "",
+        "preferred_language": "de-DE",
+        "manager": {
+            "id": eli["id"],
+            "user_name": "Eli.Ng@contoso.example",
+            "display_name": "",
+        },
+        "phone_numbers": [{"type": "mobile", "value": "+49 170 1"}],
+        "addresses": [],
+        "scim": people.data,
         "created": dana["created"],
         "last_modified": dana["last_modified"],
     }
@@ -190,9 +208,7 @@ def test_an_active_filter_that_is_not_a_boolean_is_a_400_naming_it(api, contoso)
 
 
 def test_users_are_paged(api, contoso, django_assert_max_num_queries):
-    ScimUser.objects.bulk_create(
-        ScimUser(site=contoso, user_name=f"user{i:03}@contoso.example") for i in range(60)
-    )
+    make_users(contoso, (f"user{i:03}@contoso.example" for i in range(60)))
     with django_assert_max_num_queries(6):
         first = api.get(f"sites/{contoso.public_id}/users?page_size=25").json()
     assert first["count"] == 60 and len(first["results"]) == 25

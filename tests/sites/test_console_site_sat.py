@@ -14,13 +14,12 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
-from scim_app.models import ScimGroup, ScimUser
 from sites import services
 from sites.credentials import scim_tokens
 from sites.models import CredentialEvent, ScimToken
 from tests.conftest import ScimClient
-
-from .storage import columns_containing
+from tests.support.provisioned import bare_user, make_group
+from tests.support.storage import columns_containing
 
 
 def settings_url(site) -> str:
@@ -148,9 +147,9 @@ def test_waiting_then_provisioning_status_on_the_settings_page(alice_client, con
     assert b"Waiting for first request" in alice_client.get(settings_url(contoso)).content
 
     assert ScimClient(secret).get("ServiceProviderConfig").status_code != 401
-    ScimUser.objects.create(site=contoso, user_name="ann@contoso.com")
-    ScimUser.objects.create(site=contoso, user_name="ben@contoso.com", active=False)
-    ScimGroup.objects.create(site=contoso, display_name="Sales")
+    bare_user(contoso, "ann@contoso.com")
+    bare_user(contoso, "ben@contoso.com", active=False)
+    make_group(contoso, "Sales")
 
     html = alice_client.get(settings_url(contoso)).content.decode()
     assert "Provisioning" in html

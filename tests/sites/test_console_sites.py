@@ -13,12 +13,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scim_app.models import ScimGroup, ScimUser
 from sites import services
 from sites.credentials import scim_tokens
 from sites.models import ScimToken, Site
-
-from .log_support import logged
+from tests.support.log import logged
+from tests.support.provisioned import bare_user, make_group
 
 
 def row(response, site_name: str) -> str:
@@ -110,10 +109,10 @@ def test_a_site_whose_old_token_expired_after_rotation_is_still_provisioning(ali
 
 def test_users_and_groups_are_counted_per_site(alice_client, contoso, fabrikam):
     for name in ("ann@contoso.com", "ben@contoso.com", "cy@contoso.com"):
-        ScimUser.objects.create(site=contoso, user_name=name)
-    ScimGroup.objects.create(site=contoso, display_name="Sales")
-    ScimGroup.objects.create(site=contoso, display_name="Finance")
-    ScimUser.objects.create(site=fabrikam, user_name="dee@fabrikam.com")
+        bare_user(contoso, name)
+    make_group(contoso, "Sales")
+    make_group(contoso, "Finance")
+    bare_user(fabrikam, "dee@fabrikam.com")
 
     response = alice_client.get("/")
 
@@ -168,8 +167,8 @@ def test_the_sites_page_costs_the_same_queries_for_3_or_30_sites(alice_client, m
             site = Site.objects.create(msp=msp, name=f"Customer {n:02}")
             scim_tokens.issue_token(site)
             logged(site)
-            ScimUser.objects.create(site=site, user_name=f"user{n}@example.com")
-            ScimGroup.objects.create(site=site, display_name=f"Group {n}")
+            bare_user(site, f"user{n}@example.com")
+            make_group(site, f"Group {n}")
 
     add_sites(0, 3)
     with_3 = sites_page_queries(alice_client)

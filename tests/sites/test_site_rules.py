@@ -8,8 +8,7 @@ from django.core.exceptions import ValidationError
 
 from sites import services
 from sites.models import Site
-
-from .api_support import ApiClient, key_for
+from tests.support.api import ApiClient, key_for
 
 DUPLICATE = "Your MSP already has a site with this name."
 

@@ -1,0 +1,237 @@
+"""Provisioned groups: the Group resource to and from our rows.
+
+displayName and externalId live in the document like a user's attributes; members are
+Membership rows. Adding and removing members are single-row inserts and deletes, never a
+read-modify-write of a member list, so concurrent PATCHes (Entra fires hundreds at one
+group) lose nothing.
+"""
+
+import uuid
+from collections.abc import Iterable
+from copy import deepcopy
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from scim_app.endpoint.errors import ScimError, bad_request
+from scim_app.endpoint.locations import tenant_url
+from scim_app.models import Membership, ScimGroup, ScimUser
+
+from . import documents, users
+from .attributes import GROUP, GROUP_URN
+
+MEMBERS = "members"
+
+
+# --- members -----------------------------------------------------------------------
+
+
+def member_ids(value: Any) -> list[uuid.UUID]:
+    """The user ids of a `members` value: [{"value": "<id>"}, ...] ($ref and type, when
+    sent, are ours to derive and are not needed)."""
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise bad_request('\'members\' must be a list of {"value": "<user id>"}.', "invalidValue")
+    ids = []
+    for member in value:
+        raw = member.get("value") if isinstance(member, dict) else None
+        parsed = users.user_id(raw)
+        if parsed is None:
+            raise bad_request(f"Member {raw!r} is not a user id of this site.", "invalidValue")
+        ids.append(parsed)
+    return ids
+
+
+def users_of_site(group: ScimGroup, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Check in one query that every id is a user of the group's own site."""
+    found = set(
+        ScimUser.objects.filter(site_id=group.site_id, id__in=ids).values_list("id", flat=True)
+    )
+    unknown = [str(i) for i in dict.fromkeys(ids) if i not in found]
+    if unknown:
+        raise bad_request(
+            f"These members are not users of this site: {', '.join(unknown[:10])}.",
+            "invalidValue",
+        )
+    return found
+
+
+def add_members(group: ScimGroup, ids: list[uuid.UUID]) -> int:
+    found = users_of_site(group, ids)
+    Membership.objects.bulk_create(
+        [Membership(group=group, user_id=user_id) for user_id in found], ignore_conflicts=True
+    )
+    return len(found)
+
+
+def remove_members(group: ScimGroup, ids: list[uuid.UUID] | None) -> int:
+    memberships = Membership.objects.filter(group=group)
+    if ids is not None:
+        memberships = memberships.filter(user_id__in=ids)
+    return memberships.delete()[0]
+
+
+def replace_members(group: ScimGroup, ids: list[uuid.UUID]) -> tuple[int, int]:
+    found = users_of_site(group, ids)
+    removed = Membership.objects.filter(group=group).exclude(user_id__in=found).delete()[0]
+    added = len(
+        Membership.objects.bulk_create(
+            [Membership(group=group, user_id=user_id) for user_id in found], ignore_conflicts=True
+        )
+    )
+    return added, removed
+
+
+def members_by_group(
+    group_ids: Iterable[uuid.UUID], request: HttpRequest
+) -> dict[uuid.UUID, list[dict]]:
+    """The members of several groups in one query, for groups whose members are wanted."""
+    members: dict[uuid.UUID, list[dict]] = {group_id: [] for group_id in group_ids}
+    rows = (
+        Membership.objects.filter(group_id__in=list(members))
+        .order_by("group_id", "user_id")
+        .values_list("group_id", "user_id", "user__display_name", "user__user_name")
+    )
+    for group_id, user_id, display_name, user_name in rows:
+        members[group_id].append(
+            {
+                "value": str(user_id),
+                "$ref": users.location(request, user_id),
+                "display": display_name or user_name,
+                "type": "User",
+            }
+        )
+    return members
+
+
+# --- the group itself -----------------------------------------------------------------
+
+
+def from_resource(group: ScimGroup, body: dict) -> list[uuid.UUID] | None:
+    """Set a group's attributes from a whole Group resource (POST and PUT). Returns the
+    member ids it lists (None when `members` is absent), for the caller to apply once
+    the group is saved."""
+    group.data = documents.from_resource(GROUP, body, skip=(MEMBERS,))
+    members = next((v for k, v in body.items() if str(k).lower() == MEMBERS), None)
+    return None if members is None else member_ids(members)
+
+
+def mirror(group: ScimGroup) -> None:
+    group.display_name = group.data.get("displayName", "")
+    group.external_id = group.data.get("externalId", "")
+
+
+def save(group: ScimGroup, fields: list[str] | None = None) -> None:
+    """Mirror and save (only `fields`, if given), a displayName clash being 409
+    uniqueness."""
+    mirror(group)
+    try:
+        with transaction.atomic():
+            group.save(update_fields=fields)
+    except IntegrityError:
+        raise ScimError(
+            409, f"A group named {group.display_name!r} already exists in this site.", "uniqueness"
+        ) from None
+
+
+@dataclass
+class GroupChanges:
+    added: int = 0
+    removed: int = 0
+    attributes: list[str] = field(default_factory=list)
+    old_name: str = ""
+
+    def summary(self, group: ScimGroup) -> str:
+        parts = []
+        if "displayName" in self.attributes and self.old_name != group.display_name:
+            parts.append(f"renamed group {self.old_name} to {group.display_name}")
+        if "externalId" in self.attributes:
+            parts.append(f"changed externalId of {group.display_name}")
+        if self.added:
+            parts.append(f"added {plural(self.added, 'member')} to {group.display_name}")
+        if self.removed:
+            parts.append(f"removed {plural(self.removed, 'member')} from {group.display_name}")
+        return "; ".join(parts) or f"no change to group {group.display_name}"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def apply_members(
+    group: ScimGroup, op: str, target: documents.Target, value: Any, changes: GroupChanges
+) -> None:
+    if target.value_filter is not None:
+        template = target.value_filter.template() or {}
+        if target.sub or op != "remove" or set(template) != {"value"}:
+            raise bad_request(
+                'Only remove is supported on members[value eq "<id>"].', "invalidPath"
+            )
+        changes.removed += remove_members(group, member_ids([template]))
+    elif target.sub is not None:
+        raise bad_request("Change members as a whole or by value.", "invalidPath")
+    elif op == "add":
+        changes.added += add_members(group, member_ids(value))
+    elif op == "remove":
+        # Entra's "Remove members [list]" removes only those; no value removes all.
+        changes.removed += remove_members(group, None if value is None else member_ids(value))
+    else:
+        added, removed = replace_members(group, member_ids(value or []))
+        changes.added += added
+        changes.removed += removed
+
+
+def apply_operations(group: ScimGroup, body: dict) -> GroupChanges:
+    """Apply a PATCH body to `group` and its memberships, all or nothing."""
+    changes = GroupChanges(old_name=group.display_name)
+    document = deepcopy(group.data)
+    try:
+        with transaction.atomic():
+            for op, target, value in documents.operations(GROUP, body):
+                if target.attribute.name == MEMBERS:
+                    apply_members(group, op, target, value, changes)
+                else:
+                    documents.apply(document, GROUP, op, target, value)
+            changes.attributes = [
+                key
+                for key in ("displayName", "externalId")
+                if document.get(key) != group.data.get(key)
+            ]
+            if changes.attributes:
+                group.data = document
+                save(group, ["data", "display_name", "external_id", "last_modified"])
+            elif changes.added or changes.removed:
+                ScimGroup.objects.filter(pk=group.pk).update(last_modified=timezone.now())
+    except IntegrityError:
+        # A member or the group itself was deleted by a request running at the same time.
+        raise ScimError(
+            409, "The group or one of its members changed while this request ran; retry it."
+        ) from None
+    return changes
+
+
+def location(request: HttpRequest, group_id: uuid.UUID | str) -> str:
+    return f"{tenant_url(request)}/Groups/{group_id}"
+
+
+def to_scim(group: ScimGroup, request: HttpRequest, members: list[dict] | None = None) -> dict:
+    """The Group resource; `members` only when they were loaded (never with
+    excludedAttributes=members, Entra's every read)."""
+    resource = {"schemas": [GROUP_URN], "id": str(group.id), **group.data}
+    if members is not None:
+        resource[MEMBERS] = members
+    resource["meta"] = {
+        "resourceType": "Group",
+        "created": users.iso(group.created),
+        "lastModified": users.iso(group.last_modified),
+        "location": location(request, group.id),
+    }
+    return resource
+
+
+def describe(group: ScimGroup) -> str:
+    return f"group {group.display_name}"
