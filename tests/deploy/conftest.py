@@ -1,0 +1,43 @@
+"""Fixtures of the deployment tests; the servers themselves are in `servers.py`.
+
+Each test starts what it needs through `stack`, whose teardown stops it whatever happened
+(a failed assertion, a timeout, Ctrl-C): the test's gunicorns, nginx and forwarder, then
+its database, which it drops.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .servers import DATABASE_URL, app_environment, manage
+
+
+@pytest.fixture
+def stack() -> Iterator[contextlib.ExitStack]:
+    """Register what a test starts (`stack.callback(server.stop)`, `stack.enter_context(
+    fresh_database(...))`); it is all stopped, last started first, when the test ends."""
+    with contextlib.ExitStack() as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`manage.py collectstatic --no-input` into a folder of this test session, as a
+    deployment runs it before starting gunicorn: WhiteNoise then serves the hashed,
+    compressed files from there. Collected once: the files do not depend on the database
+    or on any test's settings."""
+    root = tmp_path_factory.mktemp("static")
+    manage(app_environment(DATABASE_URL, root), "collectstatic", "--no-input", "-v", "0")
+    assert (root / "staticfiles.json").is_file(), "collectstatic wrote no manifest"
+    return root
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Tells fixtures' teardown whether the test itself failed (for screenshots)."""
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed
+    return report
