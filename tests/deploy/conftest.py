@@ -41,3 +41,24 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call":
         item.call_failed = report.failed
     return report
+
+
+# Tests publish measured figures with `record_property(FIGURES, text)`: they travel with
+# the test's report (also from pytest-xdist's workers) and are printed at the end of the
+# run, whatever the verbosity, so that they can be quoted without re-running with -s.
+FIGURES = "deployment figures"
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    texts = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == FIGURES
+    ]
+    if texts:
+        terminalreporter.section(FIGURES)
+        for text in texts:
+            terminalreporter.write_line(text)

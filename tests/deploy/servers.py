@@ -399,6 +399,13 @@ class Gunicorn:
         return f"{LOOPBACK}:{self.port}"
 
     def start(self) -> Gunicorn:
+        """Launch and wait until it answers (/healthz)."""
+        self.launch()
+        self.wait_ready()
+        return self
+
+    def launch(self) -> None:
+        """Start the processes without waiting: several nodes then boot side by side."""
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 (gunicorn from our venv)
                 [
@@ -417,10 +424,11 @@ class Gunicorn:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def wait_ready(self) -> None:
         wait_until_answers(
             self.url + "/healthz", process=self.process, log=self.log, what=self.name
         )
-        return self
 
     @property
     def running(self) -> bool:
@@ -522,6 +530,13 @@ class Nginx:
         )
         wait_until_answers(self.url + "/healthz", process=self.process, log=self.log, what="nginx")
         return self
+
+    def reload(self) -> None:
+        """SIGHUP: new workers with the config re-read and, what matters here, a fresh
+        view of the upstreams (a node restarted after a kill is not held as failed for
+        the rest of fail_timeout)."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGHUP)
 
     def stop(self) -> None:
         if self.process is not None:
