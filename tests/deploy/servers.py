@@ -477,6 +477,9 @@ http {{
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
+            # One id follows a request through every hop: the app keeps the balancer's.
+            proxy_set_header X-Request-Id $request_id;
+            add_header X-Balancer-Request-Id $request_id always;
             # A node that refuses connections or hangs up is skipped, as a cloud load
             # balancer does; requests it already received are not re-sent elsewhere
             # unless idempotent (nginx's default), so the client retries those.
@@ -563,6 +566,8 @@ class TcpForwarder:
         self.listener: socket.socket | None = None
         self.acceptor: threading.Thread | None = None
         self.stopping = threading.Event()
+        self.flowing = threading.Event()
+        self.flowing.set()
 
     def start(self) -> TcpForwarder:
         self.stopping.clear()
@@ -596,6 +601,7 @@ class TcpForwarder:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while chunk := source.recv(65536):
+                self.flowing.wait()  # frozen: held, as by a network that drops packets
                 sink.sendall(chunk)
         except OSError:
             pass
@@ -615,7 +621,17 @@ class TcpForwarder:
         with self.lock:
             return len(self.sockets) // 2
 
+    def freeze(self) -> None:
+        """Stop passing bytes, but keep every connection open and accept new ones: a
+        database host that vanished without a word (a network partition, a hung host).
+        Nobody is told; only timeouts notice."""
+        self.flowing.clear()
+
+    def thaw(self) -> None:
+        self.flowing.set()
+
     def cut(self) -> None:
+        self.flowing.set()  # lets frozen pumps run into their closed sockets
         self.stopping.set()
         if self.acceptor is not None:
             self.acceptor.join(timeout=5)

@@ -48,6 +48,7 @@ from .servers import (
 pytestmark = [requires_postgres, pytest.mark.browser]
 
 ADMIN_EMAIL = "alice@acme.example"
+METRICS_TOKEN = "metrics-" + secrets.token_urlsafe(16)
 NO_PROBLEMS = {
     "stylesheets and scripts not 200": [],
     "Content-Security-Policy refusals": [],
@@ -114,7 +115,12 @@ def deployment(stack, static_root: Path, tmp_path: Path) -> Deployment:
     """The README's production set-up, step by step, on a fresh database."""
     database_url = stack.enter_context(fresh_database("browser"))
     port = free_port()  # known before start: create_msp's link must point at it
-    env = app_environment(database_url, static_root, PUBLIC_URL=f"http://{LOOPBACK}:{port}")
+    env = app_environment(
+        database_url,
+        static_root,
+        PUBLIC_URL=f"http://{LOOPBACK}:{port}",
+        METRICS_TOKEN=METRICS_TOKEN,
+    )
     server = Gunicorn(env, tmp_path, port=port)
 
     manage(env, "migrate", "--no-input")
@@ -232,6 +238,17 @@ def test_the_console_admin_and_api_docs_work_in_production_mode(
     # The token the console showed is the one the deployed SCIM endpoint accepts.
     scim = request("GET", tenant_url + "/Users", headers={"Authorization": f"Bearer {secret}"})
     assert scim.status == 200, scim.text
+    assert scim.headers.get("x-request-id")
+    # Prometheus sees it, whichever of gunicorn's two worker processes served it.
+    assert request("GET", deployment.url + "/metrics").status == 401
+    metrics = request(
+        "GET", deployment.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    assert metrics.status == 200
+    assert (
+        'sat_http_requests_total{method="GET",route="/api/v2/scim/Users",status="200"} 1.0'
+        in metrics.text
+    ), metrics.text[:3000]
 
     console_assets = [path_of(r.url) for r in page_log.assets()]
     # collectstatic's manifest is used: hashed names, which browsers may keep a year.

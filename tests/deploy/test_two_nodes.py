@@ -184,6 +184,8 @@ class EntraClient:
     # POSTs whose first attempt was committed by the dying node but never acknowledged:
     # the retry got 409.
     lost_acknowledgements: int = 0
+    # Answers whose X-Request-Id is not the one nginx gave the request.
+    request_id_mismatches: list[str] = field(default_factory=list)
 
     def send(self, method: str, path: str, body: object | None = None) -> Answer:
         url = self.base_url + "/api/v2/scim" + path
@@ -196,6 +198,7 @@ class EntraClient:
             else:
                 self.record(method, answer.status, answer.upstream, retry=attempt > 0)
                 if answer.status not in RETRIED_STATUSES:
+                    self.check_request_id(answer, f"{method} {path} {answer.status}")
                     with self.lock:
                         self.answered += 1
                         answered = self.answered
@@ -203,6 +206,11 @@ class EntraClient:
                     return answer
             time.sleep(RETRY_PAUSE)
         raise AssertionError(f"{method} {path} failed {MAX_ATTEMPTS} times")
+
+    def check_request_id(self, answer: Answer, what: str) -> None:
+        if answer.headers.get("x-request-id") != answer.headers.get("x-balancer-request-id"):
+            with self.lock:
+                self.request_id_mismatches.append(what)
 
     def record(self, method: str, status: int | str, upstream: str, *, retry: bool) -> None:
         with self.lock:
@@ -330,6 +338,7 @@ def test_a_node_killed_mid_cycle_loses_no_acknowledged_write(cluster: Cluster, r
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "two-node.json").write_text(text + "\n")
 
+    assert entra.request_id_mismatches == [], "the app did not keep nginx's request id"
     assert killed_at, "the cycle ended before the kill"
     assert not victim.running
     before_kill = {e.upstream for e in entra.events if e.at < killed_at[0] and e.upstream}
@@ -363,9 +372,12 @@ def cycle_figures(
     after = [e for e in answers if e.at >= kill]
     name = {node.address: node.name for node in cluster.nodes}
     return {
+        "note": "both nodes, nginx, PostgreSQL, Redis and the client share one machine "
+        f"of {os.cpu_count()} cores: the rates show availability, not capacity",
         "users": USERS,
         "groups": GROUPS,
         "requests_in_flight": IN_FLIGHT,
+        "killed_after_answers": len(before),
         "requests_sent": len(events),
         "requests_answered": len(answers),
         "failed_attempts_retried": len(failures),
