@@ -6,12 +6,14 @@ its database, which it drops.
 """
 
 import contextlib
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .servers import DATABASE_URL, app_environment, manage
+from .servers import ARTIFACTS, DATABASE_URL, app_environment, manage
 
 
 @pytest.fixture
@@ -32,6 +34,24 @@ def static_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     manage(app_environment(DATABASE_URL, root), "collectstatic", "--no-input", "-v", "0")
     assert (root / "staticfiles.json").is_file(), "collectstatic wrote no manifest"
     return root
+
+
+@pytest.fixture(autouse=True)
+def keep_server_logs_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A failed test's server logs (gunicorn's, nginx's error and access logs) are copied
+    to test-artifacts/<test name>/: its temporary folder is gone by the time one looks."""
+    yield
+    if not getattr(request.node, "call_failed", False):
+        return
+    folders = [request.node.funcargs.get("tmp_path")]
+    cluster = request.node.funcargs.get("cluster")
+    if cluster is not None:
+        folders.append(cluster.balancer.dir.parent)
+    target = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name) / "logs"
+    for folder in filter(None, folders):
+        for log in Path(folder).rglob("*.log"):
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy(log, target / f"{log.parent.name}-{log.name}")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -12,9 +12,12 @@ A failing test leaves a screenshot of each step and each open page in
 test-artifacts/<test name>/.
 """
 
+from __future__ import annotations
+
 import re
 import secrets
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,6 +49,7 @@ from .servers import (
 )
 
 pytestmark = [requires_postgres, pytest.mark.browser]
+SCENARIO_DEADLINE = 120  # seconds
 
 ADMIN_EMAIL = "alice@acme.example"
 METRICS_TOKEN = "metrics-" + secrets.token_urlsafe(16)
@@ -144,52 +148,73 @@ def deployment(stack, static_root: Path, tmp_path: Path) -> Deployment:
     return Deployment(server.url, link, superuser, superuser_password)
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+class Chromium:
+    """Headless Debian Chromium on the deployment, driven from a thread of its own.
 
+    Playwright's sync API allows one instance per thread, and tests/browser keeps one
+    open in the main thread for the whole session: started there too, this one would
+    fail whenever both folders run in one process. Every Playwright call of this test
+    therefore happens in `run`'s thread.
+    """
 
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
+    def __init__(self, deployment: Deployment, artifacts: Path):
+        self.deployment = deployment
+        self.artifacts = artifacts
+        self.page_log = PageLog()
+        self.screenshots = Screenshots()
+        self.contexts: list[BrowserContext] = []
+        self.browser: Browser | None = None
 
-
-@pytest.fixture
-def screenshots() -> Screenshots:
-    return Screenshots()
-
-
-@pytest.fixture
-def new_context(browser: Browser, deployment: Deployment, page_log: PageLog, screenshots, request):
-    """`new_context()`: a browser profile of its own (cookies, clipboard permission) on
-    the deployment, watched by `page_log`; screenshots of its pages if the test fails."""
-    contexts: list[BrowserContext] = []
-
-    def make() -> BrowserContext:
-        context = browser.new_context(base_url=deployment.url)
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=deployment.url)
-        page_log.watch(context)
-        contexts.append(context)
+    def new_context(self) -> BrowserContext:
+        """A browser profile of its own (cookies, clipboard permission) on the
+        deployment, watched by `page_log`."""
+        assert self.browser is not None
+        context = self.browser.new_context(base_url=self.deployment.url)
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=self.deployment.url)
+        self.page_log.watch(context)
+        self.contexts.append(context)
         return context
 
-    yield make
-    if getattr(request.node, "call_failed", False):
-        folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
-        folder.mkdir(parents=True, exist_ok=True)
-        for number, (step, png) in enumerate(screenshots.shots, 1):
-            (folder / f"{number:02}-{step}.png").write_bytes(png)
-        for number, context in enumerate(contexts, 1):
+    def run(self, scenario: Callable[[Chromium], None]) -> None:
+        """Run `scenario(self)` in a new thread; its failure is raised here."""
+        failure: list[BaseException] = []
+
+        def main() -> None:
+            try:
+                self._run(scenario)
+            except BaseException as error:
+                failure.append(error)
+
+        thread = threading.Thread(target=main, name="chromium")
+        thread.start()
+        thread.join(timeout=SCENARIO_DEADLINE)
+        assert not thread.is_alive(), f"the browser scenario ran over {SCENARIO_DEADLINE} s"
+        if failure:
+            raise failure[0]
+
+    def _run(self, scenario: Callable[[Chromium], None]) -> None:
+        with sync_playwright() as playwright:
+            self.browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                scenario(self)
+            except BaseException:
+                self.save_screenshots()
+                raise
+            finally:
+                for context in self.contexts:
+                    context.close()
+                self.browser.close()
+
+    def save_screenshots(self) -> None:
+        """The steps recorded, and every page still open, into test-artifacts/."""
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        for number, (step, png) in enumerate(self.screenshots.shots, 1):
+            (self.artifacts / f"{number:02}-{step}.png").write_bytes(png)
+        for number, context in enumerate(self.contexts, 1):
             for page_number, page in enumerate(context.pages, 1):
-                page.screenshot(path=folder / f"last-{number}-{page_number}.png", full_page=True)
-    for context in contexts:
-        context.close()
+                page.screenshot(path=self.artifacts / f"last-{number}-{page_number}.png")
 
 
 def path_of(url: str) -> str:
@@ -197,8 +222,19 @@ def path_of(url: str) -> str:
 
 
 def test_the_console_admin_and_api_docs_work_in_production_mode(
-    deployment: Deployment, new_context, page_log: PageLog, screenshots: Screenshots
+    deployment: Deployment, request: pytest.FixtureRequest
 ):
+    artifacts = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    Chromium(deployment, artifacts).run(lambda chromium: use_the_deployment(chromium, deployment))
+
+
+def use_the_deployment(chromium: Chromium, deployment: Deployment) -> None:
+    """What an operator, a new MSP admin and support staff do on day one."""
+    new_context, page_log, screenshots = (
+        chromium.new_context,
+        chromium.page_log,
+        chromium.screenshots,
+    )
     page = new_context().new_page()
 
     # The link create_msp printed: the new admin chooses a password and is signed in.
