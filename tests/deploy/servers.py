@@ -22,6 +22,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -390,7 +391,11 @@ class Gunicorn:
         # Each node counts its own metrics, as separate machines would.
         metrics_dir = workdir / f"{name}-metrics"
         metrics_dir.mkdir(exist_ok=True)
-        self.env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        # gunicorn (25.1+) opens a control socket at $HOME/.gunicorn/gunicorn.ctl: one
+        # path per user, which the test's gunicorns would take from one another. A short
+        # HOME of its own (a socket path has at most 107 bytes).
+        self.home = Path(tempfile.mkdtemp(prefix="sat-gunicorn-"))
+        self.env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "HOME": str(self.home)}
         self.process: subprocess.Popen | None = None
 
     @property
@@ -443,6 +448,7 @@ class Gunicorn:
     def stop(self) -> None:
         if self.process is not None:
             stop_process_group(self.process)
+        shutil.rmtree(self.home, ignore_errors=True)
 
     def log_tail(self) -> str:
         return tail(self.log)
