@@ -34,6 +34,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import psycopg
@@ -248,7 +249,7 @@ class Answer:
     body: bytes
     header_list: list[tuple[str, str]] = field(default_factory=list)
 
-    def json(self) -> object:
+    def json(self) -> Any:
         return json.loads(self.body)
 
     @property
