@@ -1,0 +1,657 @@
+"""Real servers for the deployment tests: fresh PostgreSQL databases, gunicorn, nginx, and
+a TCP forwarder that can cut the database away.
+
+Why subprocesses and not pytest-django's live server: these tests prove what a deployment
+runs. gunicorn's gthread workers with DEBUG off, the files `collectstatic` wrote and
+WhiteNoise serves, the settings read from nothing but the environment (ENV_FILE= so that a
+developer's .env cannot help), a load balancer in front, a shared Redis. None of that is
+exercised when Django serves itself inside the test process.
+
+Every server here is started in a session of its own (`start_new_session=True`), so that
+stopping it, or killing it like a crashed machine, takes its whole process group: no
+worker outlives its test. Every address is a loopback one and every port is chosen at run
+time, so that parallel runs (pytest-xdist, two checkouts) do not collide.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import ipaddress
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+LOOPBACK = "127.0.0.1"
+NGINX = "/usr/sbin/nginx"
+DATABASE_URL = os.getenv("DATABASE_URL", "")
+
+requires_postgres = pytest.mark.skipif(
+    not DATABASE_URL.startswith(("postgres://", "postgresql://")),
+    reason="the deployment tests serve from PostgreSQL: set DATABASE_URL to postgres://…",
+)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def require_loopback(url: str) -> None:
+    """These tests only ever talk to servers they started on this machine."""
+    host = urlsplit(url).hostname or ""
+    if not is_loopback(host):
+        raise AssertionError(f"refusing to send a request to {url}: not a loopback address")
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on now (the kernel's choice)."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def random_secret_key() -> str:
+    """Like the README's: 50 random bytes, URL-safe (67 characters)."""
+    return secrets.token_urlsafe(50)
+
+
+# --- PostgreSQL ------------------------------------------------------------------------
+
+
+def postgres_address() -> tuple[str, int]:
+    """Host and port of the PostgreSQL server that DATABASE_URL names."""
+    params = conninfo_to_dict(DATABASE_URL)
+    return params.get("host") or LOOPBACK, int(params.get("port") or 5432)
+
+
+@contextlib.contextmanager
+def fresh_database(label: str) -> Iterator[str]:
+    """A new, empty database next to DATABASE_URL's, dropped afterwards whatever happens.
+
+    Its name holds the test run's pid (`<dbname>_deploy_<label>_<pid>`), so two runs, or
+    two pytest-xdist workers, never share one, and a developer's data is never touched.
+    Yields its URL.
+    """
+    params = conninfo_to_dict(DATABASE_URL)
+    host, port = postgres_address()
+    if not is_loopback(host):
+        pytest.skip(f"the deployment tests only use a loopback PostgreSQL, not {host}")
+    user = params.get("user") or "postgres"
+    name = f"{params.get('dbname') or 'sat_portal'}_deploy_{label}_{os.getpid()}"
+    admin = make_conninfo(DATABASE_URL, dbname="postgres")
+    identifier = sql.Identifier(name)
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
+
+    drop()  # left over by a run that was killed before its own clean-up
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+    try:
+        yield f"postgres://{user}@{host}:{port}/{name}"
+    finally:
+        drop()
+
+
+def with_port(database_url: str, port: int) -> str:
+    """The same database reached through another loopback port (the forwarder's)."""
+    params = conninfo_to_dict(database_url)
+    return f"postgres://{params.get('user') or 'postgres'}@{LOOPBACK}:{port}/{params['dbname']}"
+
+
+# --- Django's environment and manage.py --------------------------------------------------
+
+
+def app_environment(database_url: str, static_root: Path, **overrides: str) -> dict[str, str]:
+    """The complete environment of a production process, and nothing inherited.
+
+    A test that passed because of a variable in the developer's shell, or a line of a
+    local .env (ENV_FILE= reads none), would prove nothing about a deployment. Only PATH
+    and the locale come from outside.
+    """
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": tempfile.gettempdir(),
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        "ENV_FILE": "",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": random_secret_key(),
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": f"{LOOPBACK},localhost",
+        "STATIC_ROOT": str(static_root),
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "json",
+    }
+    env.update(overrides)
+    return env
+
+
+def manage(
+    env: Mapping[str, str], *args: str, timeout: float = 120, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run `python manage.py ARGS` as an operator would, with exactly `env`."""
+    result = subprocess.run(  # noqa: S603 (our own manage.py, arguments written by the tests)
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode:
+        raise AssertionError(
+            f"manage.py {' '.join(args[:2])} exited {result.returncode}:\n"
+            f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+        )
+    return result
+
+
+def last_line(output: str) -> str:
+    """Commands print their one-time secret (a link, a token) as the last line."""
+    lines = output.strip().splitlines()
+    assert lines, "the command printed nothing"
+    return lines[-1].strip()
+
+
+# What the two-node and outage tests need in their database, made the way the app itself
+# makes it (the same functions the console and commands call), in one manage.py run.
+SEED_SCRIPT = """
+import json, os
+from django.contrib.auth import get_user_model
+from sites import api_keys, team, tokens
+from sites.sites import create_site
+msp, admin = team.create_msp(os.environ["SEED_MSP"], os.environ["SEED_ADMIN"])
+admin.set_password(os.environ["SEED_PASSWORD"])
+admin.save()
+site = create_site(msp, os.environ["SEED_SITE"])
+scim_token = tokens.issue_token(site, via="command")[1]
+keys = {
+    name: api_keys.issue_key(msp, name=name, by=admin)[1]
+    for name in os.environ["SEED_API_KEYS"].split(",")
+}
+print(json.dumps({"site_pk": site.pk, "scim_token": scim_token, "api_keys": keys}))
+"""
+
+
+@dataclass(frozen=True)
+class Seed:
+    """An MSP with an admin login (with a password), a site, its Secret Token and API keys."""
+
+    admin: str
+    password: str
+    site_pk: int
+    scim_token: str
+    api_keys: dict[str, str]
+
+
+def seed(env: Mapping[str, str], *, api_keys: tuple[str, ...] = ("deploy-test",)) -> Seed:
+    admin, password = "alice@acme.example", "deploy-" + secrets.token_urlsafe(12)
+    result = manage(
+        {
+            **env,
+            "SEED_MSP": "Acme IT",
+            "SEED_ADMIN": admin,
+            "SEED_PASSWORD": password,
+            "SEED_SITE": "Contoso",
+            "SEED_API_KEYS": ",".join(api_keys),
+        },
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        SEED_SCRIPT,
+    )
+    data = json.loads(last_line(result.stdout))
+    return Seed(admin, password, data["site_pk"], data["scim_token"], data["api_keys"])
+
+
+# --- HTTP ------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    """One HTTP response, read whole. `headers` keys are lower-case (a repeated header:
+    its last value; `header_list` has them all)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    header_list: list[tuple[str, str]] = field(default_factory=list)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    @property
+    def upstream(self) -> str:
+        """Which app server answered behind nginx (X-Upstream): the last address tried."""
+        return self.headers.get("x-upstream", "").split(",")[-1].strip()
+
+
+# What a client sees when a server is gone or hangs up mid-answer.
+CONNECTION_ERRORS = (OSError, http.client.HTTPException)
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    body: object | None = None,
+    headers: Mapping[str, str] | None = None,
+    form: Mapping[str, str] | None = None,
+    timeout: float = 15,
+) -> Answer:
+    """One request on a new connection; redirects are not followed (the tests look at
+    them). `body` is sent as JSON, `form` as a urlencoded form. Raises one of
+    CONNECTION_ERRORS when no answer arrives."""
+    require_loopback(url)
+    parts = urlsplit(url)
+    sent_headers = dict(headers or {})
+    data: bytes | None = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        sent_headers.setdefault("Content-Type", "application/scim+json")
+    elif form is not None:
+        data = urlencode(form).encode()
+        sent_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        conn.request(method, target or "/", body=data, headers=sent_headers)
+        response = conn.getresponse()
+        raw = response.getheaders()
+        return Answer(
+            response.status,
+            {name.lower(): value for name, value in raw},
+            response.read(),
+            [(name.lower(), value) for name, value in raw],
+        )
+    finally:
+        conn.close()
+
+
+@dataclass
+class FormSession:
+    """A browser's cookies and CSRF token, for posting Django forms without a browser."""
+
+    base_url: str
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    def send(self, method: str, path: str, form: Mapping[str, str] | None = None) -> Answer:
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        answer = request(method, self.base_url + path, form=form, headers=headers)
+        for name, value in answer.header_list:
+            if name == "set-cookie":
+                for cookie, morsel in SimpleCookie(value).items():
+                    self.cookies[cookie] = morsel.value
+        return answer
+
+    def csrf_form(self, path: str) -> tuple[Answer, str]:
+        """GET a page with a form: its answer and the form's CSRF token."""
+        answer = self.send("GET", path)
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', answer.text)
+        assert match, f"no CSRF token in {path} ({answer.status})"
+        return answer, match[1]
+
+
+def wait_until_answers(url: str, *, process: subprocess.Popen | None, log: Path, what: str) -> None:
+    """Poll `url` until it answers 200 (30 s at most), failing early if `process` died."""
+    deadline = time.monotonic() + 30
+    last_error = ""
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"{what} exited at start ({process.returncode}):\n{tail(log)}")
+        try:
+            if request("GET", url, timeout=2).status == 200:
+                return
+        except CONNECTION_ERRORS as error:
+            last_error = repr(error)
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not answer {url} within 30 s ({last_error}):\n{tail(log)}")
+
+
+def tail(path: Path, size: int = 4000) -> str:
+    try:
+        return path.read_text(errors="replace")[-size:]
+    except OSError:
+        return "(no log)"
+
+
+def stop_process_group(process: subprocess.Popen, *, grace: float = 10) -> None:
+    """SIGTERM the process's whole group (its graceful stop), SIGKILL whatever is left.
+
+    A group, because gunicorn's workers and nginx's are children that would otherwise
+    outlive a master killed on its own.
+    """
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # workers that outlived their master
+    if process.poll() is None:
+        process.wait(timeout=10)
+
+
+# --- gunicorn ----------------------------------------------------------------------------
+
+
+class Gunicorn:
+    """`gunicorn -c gunicorn.conf.py sat_portal.wsgi`, as the README deploys it, on a free
+    loopback port: 2 worker processes of 4 threads, DEBUG off, settings from `env` only."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        workdir: Path,
+        *,
+        name: str = "gunicorn",
+        port: int | None = None,
+    ):
+        self.name = name
+        self.port = port or free_port()
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self.log = workdir / f"{name}.log"
+        # Each node counts its own metrics, as separate machines would.
+        metrics_dir = workdir / f"{name}-metrics"
+        metrics_dir.mkdir(exist_ok=True)
+        # gunicorn (25.1+) opens a control socket at $HOME/.gunicorn/gunicorn.ctl: one
+        # path per user, which the test's gunicorns would take from one another. A short
+        # HOME of its own (a socket path has at most 107 bytes).
+        self.home = Path(tempfile.mkdtemp(prefix="sat-gunicorn-"))
+        self.env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "HOME": str(self.home)}
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def address(self) -> str:
+        """host:port, as nginx's $upstream_addr names it."""
+        return f"{LOOPBACK}:{self.port}"
+
+    def start(self) -> Gunicorn:
+        """Launch and wait until it answers (/healthz)."""
+        self.launch()
+        self.wait_ready()
+        return self
+
+    def launch(self) -> None:
+        """Start the processes without waiting: several nodes then boot side by side."""
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (gunicorn from our venv)
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    str(ROOT / "gunicorn.conf.py"),
+                    "--bind",
+                    self.address,
+                    "sat_portal.wsgi",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self) -> None:
+        wait_until_answers(
+            self.url + "/healthz", process=self.process, log=self.log, what=self.name
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the master and every worker at once: a machine that died."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process_group(self.process)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def log_tail(self) -> str:
+        return tail(self.log)
+
+
+# --- nginx -------------------------------------------------------------------------------
+
+NGINX_CONF = """\
+{user}
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 512; }}
+http {{
+    log_format upstream '$remote_addr "$request" $status upstream=$upstream_addr '
+                        'upstream_status=$upstream_status time=$request_time';
+    access_log {dir}/access.log upstream;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+
+    upstream sat_portal {{
+{servers}
+    }}
+
+    server {{
+        listen {listen};
+        location / {{
+            proxy_pass http://sat_portal;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            # One id follows a request through every hop: the app keeps the balancer's.
+            proxy_set_header X-Request-Id $request_id;
+            add_header X-Balancer-Request-Id $request_id always;
+            # A node that refuses connections or hangs up is skipped, as a cloud load
+            # balancer does; requests it already received are not re-sent elsewhere
+            # unless idempotent (nginx's default), so the client retries those.
+            proxy_next_upstream error timeout http_502;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 30s;
+            add_header X-Upstream $upstream_addr always;
+        }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """Debian's nginx as the load balancer: round robin over `upstreams`, on a free
+    loopback port, with its config, logs, pid file and temp files in `workdir`."""
+
+    def __init__(self, upstreams: list[str], workdir: Path):
+        self.dir = workdir / "nginx"
+        self.dir.mkdir(exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self.upstreams = upstreams
+        self.process: subprocess.Popen | None = None
+        self.log = self.dir / "error.log"
+
+    def write_config(self) -> Path:
+        servers = "\n".join(
+            f"        server {address} max_fails=1 fail_timeout=10s;" for address in self.upstreams
+        )
+        conf = self.dir / "nginx.conf"
+        conf.write_text(
+            NGINX_CONF.format(
+                # As root, nginx would run its worker as `nobody`, which cannot enter the
+                # test's private temp folder.
+                user="user root;" if os.geteuid() == 0 else "",
+                dir=self.dir,
+                servers=servers,
+                listen=f"{LOOPBACK}:{self.port}",
+            )
+        )
+        return conf
+
+    def start(self) -> Nginx:
+        conf = self.write_config()
+        self.process = subprocess.Popen(  # noqa: S603 (Debian's nginx with our config)
+            [NGINX, "-p", str(self.dir), "-c", str(conf), "-e", str(self.log), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.dir / "stderr.log").open("ab"),
+            start_new_session=True,
+        )
+        wait_until_answers(self.url + "/healthz", process=self.process, log=self.log, what="nginx")
+        return self
+
+    def reload(self) -> None:
+        """SIGHUP: new workers with the config re-read and, what matters here, a fresh
+        view of the upstreams (a node restarted after a kill is not held as failed for
+        the rest of fail_timeout)."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGHUP)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process_group(self.process)
+
+
+# --- a database link that can be cut ------------------------------------------------------
+
+
+class TcpForwarder:
+    """A loopback TCP port forwarded to PostgreSQL, which the test can cut and restore.
+
+    Cutting closes the listener (new connections are refused, as from a database host
+    that is down) and every forwarded connection (open ones break, as after a failover):
+    what gunicorn's workers see when the database goes away. Restoring listens on the same
+    port again, so the app's DATABASE_URL does not change.
+    """
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.sockets: set[socket.socket] = set()
+        self.listener: socket.socket | None = None
+        self.acceptor: threading.Thread | None = None
+        self.stopping = threading.Event()
+        self.flowing = threading.Event()
+        self.flowing.set()
+
+    def start(self) -> TcpForwarder:
+        self.stopping.clear()
+        # create_server sets SO_REUSEADDR: the port can be listened on again at once.
+        self.listener = socket.create_server((LOOPBACK, self.port))
+        self.listener.settimeout(0.1)  # so that the accept loop sees `stopping`
+        self.acceptor = threading.Thread(target=self._accept, args=(self.listener,), daemon=True)
+        self.acceptor.start()
+        return self
+
+    def _accept(self, listener: socket.socket) -> None:
+        while not self.stopping.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            client.settimeout(None)
+            upstream.settimeout(None)
+            with self.lock:
+                self.sockets.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                self.flowing.wait()  # frozen: held, as by a network that drops packets
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                self._close(sock)
+
+    def _close(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.sockets.discard(sock)
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+
+    @property
+    def open_connections(self) -> int:
+        with self.lock:
+            return len(self.sockets) // 2
+
+    def freeze(self) -> None:
+        """Stop passing bytes, but keep every connection open and accept new ones: a
+        database host that vanished without a word (a network partition, a hung host).
+        Nobody is told; only timeouts notice."""
+        self.flowing.clear()
+
+    def thaw(self) -> None:
+        self.flowing.set()
+
+    def cut(self) -> None:
+        self.flowing.set()  # lets frozen pumps run into their closed sockets
+        self.stopping.set()
+        if self.acceptor is not None:
+            self.acceptor.join(timeout=5)
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        with self.lock:
+            doomed = list(self.sockets)
+        for sock in doomed:
+            self._close(sock)
+
+    def restore(self) -> None:
+        self.start()
+
+    def stop(self) -> None:
+        self.cut()
