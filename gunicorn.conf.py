@@ -43,3 +43,8 @@ def child_exit(server, worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+# gunicorn 25.1+ opens a control socket at one fixed path per user, which two instances on
+# one host (or a restart racing the old master) take from each other; we do not use it.
+control_socket_disable = True

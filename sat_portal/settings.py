@@ -52,7 +52,8 @@ def envlist(name: str, default: str) -> list[str]:
 
 
 DEBUG = envbool("DEBUG", "false")
-SECRET_KEY = os.getenv("SECRET_KEY", DEV_SECRET_KEY)
+# An empty SECRET_KEY is no key: it would pass here and fail on the first sign-in.
+SECRET_KEY = os.getenv("SECRET_KEY") or DEV_SECRET_KEY
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Set it to a long random value, or set DEBUG=true for local use."
@@ -161,9 +162,18 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # While the database is unreachable, requests fail within seconds (503) instead of
-    # hanging until the load balancer gives up.
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = envint(
-        "DB_CONNECT_TIMEOUT", "3"
+    # hanging until the load balancer gives up: a connection attempt gives up after
+    # DB_CONNECT_TIMEOUT, and an open connection whose server stops answering (a network
+    # partition, a frozen host) is dropped once what was sent goes unacknowledged for as
+    # long (TCP_USER_TIMEOUT), or once an idle one fails its keepalive probes.
+    timeout = envint("DB_CONNECT_TIMEOUT", "3")
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        connect_timeout=timeout,
+        tcp_user_timeout=timeout * 1000,
+        keepalives=1,
+        keepalives_idle=max(1, timeout),
+        keepalives_interval=1,
+        keepalives_count=max(1, timeout),
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -53,6 +53,8 @@ def unexpected_error_response(exc: Exception) -> HttpResponse:
             ScimError(503, "The service is briefly unavailable; retry shortly.")
         )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        # Read by the provisioning log, which does not wait on the database a second time.
+        response.database_unavailable = True
         return response
     logger.error("Unexpected error in a SCIM request", exc_info=exc)
     return error_response(ScimError(500, "An unexpected error occurred."))

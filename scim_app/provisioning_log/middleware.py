@@ -47,6 +47,11 @@ class ProvisioningLogMiddleware:
         started = time.monotonic()
         response = self.get_response(request)
         duration_ms = round((time.monotonic() - started) * 1000)
+        if getattr(response, "database_unavailable", False):
+            # The answer is a 503 because the database is unreachable: the row could not
+            # be written either, and trying would keep Entra waiting a second time.
+            logger.warning("Provisioning log not written (database unavailable): %s", request.path)
+            return response
         try:
             entry = build_entry(request, response, duration_ms)
             with transaction.atomic():

@@ -160,7 +160,7 @@ def manage(
     env: Mapping[str, str], *args: str, timeout: float = 120, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """Run `python manage.py ARGS` as an operator would, with exactly `env`."""
-    result = subprocess.run(  # noqa: S603 (our own manage.py, arguments written by the tests)
+    result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=dict(env),
@@ -189,13 +189,14 @@ def last_line(output: str) -> str:
 SEED_SCRIPT = """
 import json, os
 from django.contrib.auth import get_user_model
-from sites import api_keys, team, tokens
-from sites.sites import create_site
+from sites import team
+from sites.credentials import api_keys, scim_tokens
+from sites.services import create_site
 msp, admin = team.create_msp(os.environ["SEED_MSP"], os.environ["SEED_ADMIN"])
 admin.set_password(os.environ["SEED_PASSWORD"])
 admin.save()
 site = create_site(msp, os.environ["SEED_SITE"])
-scim_token = tokens.issue_token(site, via="command")[1]
+scim_token = scim_tokens.issue_token(site, via="command")[1]
 keys = {
     name: api_keys.issue_key(msp, name=name, by=admin)[1]
     for name in os.environ["SEED_API_KEYS"].split(",")
@@ -413,7 +414,7 @@ class Gunicorn:
     def launch(self) -> None:
         """Start the processes without waiting: several nodes then boot side by side."""
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 (gunicorn from our venv)
+            self.process = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
@@ -532,7 +533,7 @@ class Nginx:
 
     def start(self) -> Nginx:
         conf = self.write_config()
-        self.process = subprocess.Popen(  # noqa: S603 (Debian's nginx with our config)
+        self.process = subprocess.Popen(
             [NGINX, "-p", str(self.dir), "-c", str(conf), "-e", str(self.log), "-g", "daemon off;"],
             stdout=subprocess.DEVNULL,
             stderr=(self.dir / "stderr.log").open("ab"),
