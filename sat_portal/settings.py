@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -104,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sat_portal.middleware.ApiResponseHeaders",
+    "scim_app.endpoint.guard.ScimRefusalLimit",
     "scim_app.provisioning_log.middleware.ProvisioningLogMiddleware",
     "scim_app.endpoint.guard.ScimRequestGuard",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -237,8 +239,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # The public Tenant URL, when the request's own host is not the one Entra should use
 # (e.g. https://sat.example.com/api/v2/scim). Empty: built from each request.
 SCIM_BASE_URL = os.getenv("SCIM_BASE_URL", "").rstrip("/")
+# Refused SCIM requests (no or a bad credential, a body too big) per client address before
+# that address gets 429 for the rest of the window; and SCIM requests per site.
+SCIM_REFUSAL_RATE_LIMIT = os.getenv("SCIM_REFUSAL_RATE_LIMIT", "60/min")
+SCIM_SITE_RATE_LIMIT = os.getenv("SCIM_SITE_RATE_LIMIT", "200/sec")
+# Provisioning log rows older than this are deleted by the app itself (housekeeping).
+PROVISIONING_LOG_RETENTION_DAYS = envint("PROVISIONING_LOG_RETENTION_DAYS", "30")
+# Seconds between housekeeping runs (retention of the log and of deleted users, expired
+# credentials); one process of all of them runs each time. 0: never (run the commands).
+HOUSEKEEPING_INTERVAL = envint("HOUSEKEEPING_INTERVAL", "60")
 # Largest page a SCIM list returns, whatever `count` asks for.
 SCIM_MAX_PAGE_SIZE = envint("SCIM_MAX_PAGE_SIZE", "500")
+# How long a user or group Entra deleted is kept (revivable, restorable) before it is
+# purged for good.
+SCIM_DELETED_RETENTION_DAYS = envint("SCIM_DELETED_RETENTION_DAYS", "30")
+# The mass-deprovisioning guard: a site is flagged when more than this share of its active
+# users (and at least this many) are disabled or deleted within the window (seconds).
+DEPROVISIONING_ALERT_SHARE = envint("DEPROVISIONING_ALERT_PERCENT", "20") / 100
+DEPROVISIONING_ALERT_MINIMUM = envint("DEPROVISIONING_ALERT_MINIMUM", "10")
+DEPROVISIONING_ALERT_WINDOW = envint("DEPROVISIONING_ALERT_WINDOW", "3600")
 # How long an old Secret Token keeps working after a new one is issued (seconds).
 SCIM_TOKEN_GRACE_PERIOD = envint("SCIM_TOKEN_GRACE_PERIOD", str(24 * 3600))
 
@@ -281,6 +300,24 @@ LOGGING = {
 # Prometheus metrics at /metrics for a scraper that sends `Authorization: Bearer
 # <METRICS_TOKEN>`. Unset: /metrics does not exist (404).
 METRICS_TOKEN = os.getenv("METRICS_TOKEN", "")
+
+# E-mail (alerts to MSP admins): smtp://user:password@host:port, smtp+tls://... for
+# STARTTLS, smtps://... for TLS from the start. Unset: no e-mail is sent.
+EMAIL_URL = os.getenv("EMAIL_URL", "")
+EMAIL_ENABLED = bool(EMAIL_URL)
+if EMAIL_ENABLED:
+    email = urlsplit(EMAIL_URL)
+    if email.scheme not in ("smtp", "smtp+tls", "smtps") or not email.hostname:
+        raise ImproperlyConfigured("EMAIL_URL must look like smtp://user:password@host:port")
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = email.hostname
+    EMAIL_PORT = email.port or {"smtp": 25, "smtp+tls": 587, "smtps": 465}[email.scheme]
+    EMAIL_HOST_USER = unquote(email.username or "")
+    EMAIL_HOST_PASSWORD = unquote(email.password or "")
+    EMAIL_USE_TLS = email.scheme == "smtp+tls"
+    EMAIL_USE_SSL = email.scheme == "smtps"
+    EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.getenv("EMAIL_FROM", "SAT Portal <noreply@localhost>")
 
 # The console's public address, for links printed by commands and sent by e-mail.
 PUBLIC_URL = os.getenv("PUBLIC_URL", "http://localhost:8000").rstrip("/")

@@ -28,7 +28,7 @@ from sat_portal.queries import subquery_count
 from sites.admin import MspFilter, SiteFilter
 
 from .models import Membership, ProvisioningLogEntry, ScimGroup, ScimUser
-from .resources import users
+from .resources import history, users
 from .resources.attributes import ENTERPRISE_URN
 
 RECENT_LOG_ENTRIES = 20
@@ -378,6 +378,8 @@ class ProvisioningLogEntryAdmin(ViewOnlyAdmin):
                     "site",
                     "credential_kind",
                     "credential_hint",
+                    "actor",
+                    "client_address",
                     "method",
                     "path",
                     "status",
@@ -388,7 +390,8 @@ class ProvisioningLogEntryAdmin(ViewOnlyAdmin):
                 )
             },
         ),
-        ("Request", {"fields": ("request_pretty",)}),
+        ("What changed", {"fields": ("changes_display",)}),
+        ("Request", {"fields": ("request_size", "request_pretty")}),
         ("Answer", {"fields": ("error_detail", "response_pretty")}),
     )
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
@@ -422,11 +425,24 @@ class ProvisioningLogEntryAdmin(ViewOnlyAdmin):
 
     @admin.display(description="request body")
     def request_pretty(self, obj: ProvisioningLogEntry):
+        if not obj.request_body and obj.request_size and obj.status in (401, 411, 413, 429):
+            return "Not kept: the request was refused before a site's credential vouched for it."
         return pretty_body(obj.request_body)
 
     @admin.display(description="response body")
     def response_pretty(self, obj: ProvisioningLogEntry):
+        if obj.status < 400:
+            return "Not kept for successes (they hold what is stored, and lists other users)."
         return pretty_body(obj.response_body)
+
+    @admin.display(description="changes")
+    def changes_display(self, obj: ProvisioningLogEntry):
+        return history_lines(obj.changes)
+
+
+def history_lines(changes: list[dict]) -> str:
+    """ "department: Sales → Finance", one change a line."""
+    return format_html_join("", "<div>{}</div>", ((history.line(c),) for c in changes)) or "—"
 
 
 def pretty_body(text: str) -> str:

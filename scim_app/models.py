@@ -6,8 +6,9 @@ and every query the SCIM endpoint makes starts from that site.
 
 import uuid
 
+from django.conf import settings
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -16,6 +17,19 @@ from sites.models import CredentialKind, Site
 USER_NAME_MAX = 320
 EMAIL_MAX = 320
 TEXT_MAX = 255
+
+# Uniqueness and Entra's matching queries concern the resources SCIM can see: a deleted
+# user's userName is free for a new one (the deleted row is kept, see deleted_at).
+LIVE = Q(deleted_at__isnull=True)
+
+
+class ProvisionedQuerySet(models.QuerySet):
+    def live(self):
+        """What SCIM, the console counts and the API see: not deleted."""
+        return self.filter(LIVE)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
 
 
 class ScimUser(models.Model):
@@ -59,16 +73,40 @@ class ScimUser(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     last_modified = models.DateTimeField(auto_now=True)
+    # A SCIM DELETE only sets this: to SCIM the user is gone (404, not in filters, its
+    # userName free), but the row and its memberships (the trainee's history) are kept
+    # for SCIM_DELETED_RETENTION_DAYS, can be restored, and are purged after that.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # A DELETE the site's hold mode turned into a deactivation, waiting for an MSP admin.
+    delete_held_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProvisionedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "provisioned user"
         constraints = [
             # Also serves `filter=userName eq "..."`, Entra's matching query.
             models.UniqueConstraint(
-                F("site"), Lower("user_name"), name="scim_user_username_unique_per_site"
+                F("site"),
+                Lower("user_name"),
+                condition=LIVE,
+                name="scim_user_username_unique_per_site",
             ),
         ]
         indexes = [
+            # Reviving a deleted user whose userName Entra creates again.
+            models.Index(
+                F("site"),
+                Lower("user_name"),
+                condition=Q(deleted_at__isnull=False),
+                name="scim_user_deleted_user_name",
+            ),
+            # The retention purge: deleted rows older than the retention period.
+            models.Index(
+                fields=["deleted_at"],
+                condition=Q(deleted_at__isnull=False),
+                name="scim_user_deleted_at",
+            ),
             # `filter=externalId eq "..."` (externalId as the matching key).
             models.Index(fields=["site", "external_id"], name="scim_user_site_external_id"),
             # `filter=emails[type eq "work"].value eq "..."` (email as the matching key).
@@ -95,16 +133,34 @@ class ScimGroup(models.Model):
     members = models.ManyToManyField(
         ScimUser, through="Membership", related_name="scim_groups", blank=True
     )
+    # As for users: a SCIM DELETE keeps the group and its memberships for the retention.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProvisionedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "provisioned group"
         constraints = [
             # Also serves `filter=displayName eq "..."`, Entra's group matching query.
             models.UniqueConstraint(
-                F("site"), Lower("display_name"), name="scim_group_display_name_unique_per_site"
+                F("site"),
+                Lower("display_name"),
+                condition=LIVE,
+                name="scim_group_display_name_unique_per_site",
             ),
         ]
         indexes = [
+            models.Index(
+                F("site"),
+                Lower("display_name"),
+                condition=Q(deleted_at__isnull=False),
+                name="scim_group_deleted_name",
+            ),
+            models.Index(
+                fields=["deleted_at"],
+                condition=Q(deleted_at__isnull=False),
+                name="scim_group_deleted_at",
+            ),
             # `filter=externalId eq "..."` on groups.
             models.Index(fields=["site", "external_id"], name="scim_group_site_external_id"),
             # `GET /Groups?startIndex=..&count=..` in stable order.
@@ -134,9 +190,10 @@ class Membership(models.Model):
 
 
 class ProvisioningLogEntry(models.Model):
-    """One request to the SCIM endpoint and our answer, written by
-    `scim_app.provisioning_log.middleware`. Bodies are capped and
-    redacted before they get here; the Authorization header is never stored."""
+    """One request to the SCIM endpoint (or one thing a person did to provisioned data in
+    the console or the admin) and our answer, written by
+    `scim_app.provisioning_log`. Bodies are capped and redacted before they get here;
+    the Authorization header is never stored."""
 
     class ResourceType(models.TextChoices):
         USER = "User", "User"
@@ -159,9 +216,22 @@ class ProvisioningLogEntry(models.Model):
     resource_type = models.CharField(max_length=10, choices=ResourceType.choices, blank=True)
     resource_id = models.CharField(max_length=64, blank=True)
     summary = models.CharField(max_length=300)
+    # Who sent it: the client's address (behind TRUSTED_PROXY_COUNT proxies, the one they
+    # saw) and how big the body was, kept also when the body itself is not.
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    request_size = models.PositiveIntegerField(default=0)
+    # Redacted and capped; empty for requests refused before authentication.
     request_body = models.TextField(blank=True)
+    # Only for errors: a success's answer holds other users' data and is not kept.
     response_body = models.TextField(blank=True)
     error_detail = models.TextField(blank=True)
+    # What the request changed, attribute by attribute: [{"attribute", "old", "new"}],
+    # the user's or group's change history (kept as long as the log).
+    changes = models.JSONField(default=list, blank=True)
+    # The person, for what staff did in the console or the admin (method CONSOLE/ADMIN).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = "provisioning log entry"

@@ -5,9 +5,11 @@ with SAT enabled, and then `request.scim_site` is that site and every read and w
 scoped to it, or it is answered 401 here and no view runs.
 """
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django_scim.middleware import SCIMAuthCheckMiddleware
 
+from sat_portal import ratelimit
 from sites.credentials import scim_bearer
 
 from .errors import ScimError, error_response, unexpected_error_response
@@ -28,6 +30,18 @@ class SiteCredentialAuth(SCIMAuthCheckMiddleware):
             return unexpected_error_response(exc)
         if not bearer.accepted:
             return error_response(ScimError(401, bearer.refusal))
+        # Far above what Entra sends (it must sustain 25 a second per tenant), so only a
+        # runaway client of one site meets it, and the other sites do not notice.
+        rate = ratelimit.Rate.parse(settings.SCIM_SITE_RATE_LIMIT)
+        retry_after = ratelimit.hit("scim-site", str(bearer.site.pk), rate)
+        if retry_after is not None:
+            response = error_response(
+                ScimError(
+                    429, f"More than {rate.limit} requests in {rate.seconds} s for this site."
+                )
+            )
+            response["Retry-After"] = str(retry_after)
+            return response
         request.scim_site = bearer.site
         return None
 

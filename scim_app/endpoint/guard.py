@@ -1,12 +1,52 @@
 """Guarantees for everything under /api/v2/scim, whatever view (or none) answers."""
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from sat_portal import ratelimit
+from sat_portal.addresses import client_address
+
 from . import SCIM_PREFIX
 from .errors import SCIM_CONTENT_TYPE, ScimError, error_response, unexpected_error_response
+
+logger = logging.getLogger(__name__)
+
+# Answers that cost a caller without a valid credential nothing but count against its
+# address: refusals of authentication and of the request's shape.
+REFUSALS = (401, 411, 413)
+
+
+class ScimRefusalLimit:
+    """An address whose SCIM requests keep being refused (no token, a wrong one, bodies
+    too big) gets 429 for a while, before any database work and without a log row: a
+    flood of anonymous requests cannot fill the log nor crowd out Entra's traffic.
+
+    Outermost of the SCIM middleware. The count (SCIM_REFUSAL_RATE_LIMIT per address)
+    lives in the shared cache, so it holds across workers and nodes with REDIS_URL.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(SCIM_PREFIX):
+            return self.get_response(request)
+        rate = ratelimit.Rate.parse(settings.SCIM_REFUSAL_RATE_LIMIT)
+        address = client_address(request)
+        if ratelimit.failures("scim-refusals", address) >= rate.limit:
+            logger.warning("SCIM requests from %s refused too often: 429", address)
+            response = error_response(
+                ScimError(429, "Too many refused requests from this address; wait and retry.")
+            )
+            response["Retry-After"] = str(rate.seconds)
+            return response
+        response = self.get_response(request)
+        if response.status_code in REFUSALS:
+            ratelimit.add_failure("scim-refusals", address, window=rate.seconds)
+        return response
 
 
 class ScimRequestGuard:

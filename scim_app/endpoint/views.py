@@ -11,7 +11,7 @@ import json
 import uuid
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -22,7 +22,17 @@ from django_scim.settings import scim_settings
 from django_scim.views import SCIMView
 
 from scim_app.models import ScimGroup, ScimUser
-from scim_app.resources import filters, groups, projection, schemas, users
+from scim_app.provisioning_log.redaction import MAX_DEPTH
+from scim_app.resources import (
+    filters,
+    groups,
+    history,
+    lifecycle,
+    projection,
+    safety,
+    schemas,
+    users,
+)
 from scim_app.resources.attributes import GROUP, RESOURCE_TYPES, USER, ResourceType
 
 from .errors import (
@@ -35,6 +45,7 @@ from .errors import (
 )
 
 DEFAULT_PAGE_SIZE = 100
+MAX_BODY_DEPTH = MAX_DEPTH
 # Past any site's size, and within what an SQL OFFSET accepts.
 MAX_START_INDEX = 2**31
 
@@ -48,13 +59,35 @@ def scim_response(doc: dict | None, status: int = 200, location: str | None = No
     return response
 
 
-def record(request: HttpRequest, resource_type: str | None, resource_id, summary: str) -> None:
-    """What the request did, for the provisioning log."""
+def record(
+    request: HttpRequest,
+    resource_type: str | None,
+    resource_id,
+    summary: str,
+    changes: list[dict] | None = None,
+) -> None:
+    """What the request did, for the provisioning log (`changes`: the history)."""
     request.scim_event = {
         "resource_type": resource_type,
         "resource_id": str(resource_id) if resource_id else None,
         "summary": summary,
+        "changes": changes or [],
     }
+
+
+def depth(value) -> int:
+    """How deeply `value` nests objects and lists (walked without recursion)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                deepest = max(deepest, level + 1)
+                pending.append((child, level + 1))
+    return max(deepest, 1 if isinstance(value, dict | list) else 0)
 
 
 def page_params(request: HttpRequest) -> tuple[int, int]:
@@ -65,6 +98,14 @@ def page_params(request: HttpRequest) -> tuple[int, int]:
         raise bad_request("startIndex and count must be whole numbers.", "invalidValue") from None
     # RFC 7644 §3.4.2.4: startIndex < 1 is 1, a negative count is 0.
     return max(start, 1), min(max(count, 0), settings.SCIM_MAX_PAGE_SIZE)
+
+
+def rollback() -> None:
+    """A request that fails changes nothing: it runs in one transaction (opened by the
+    provisioning log's middleware), which an error rolls back whole, so no write needs
+    a savepoint of its own; the log row is then written on its own."""
+    if connection.in_atomic_block:
+        transaction.set_rollback(True)
 
 
 class ScimBaseView(SCIMView):
@@ -78,8 +119,10 @@ class ScimBaseView(SCIMView):
         try:
             return View.dispatch(self, request, *args, **kwargs)
         except SCIMException as exc:
+            rollback()
             return error_response(exc)
         except Exception as exc:
+            rollback()
             return unexpected_error_response(exc)
 
     def http_method_not_allowed(self, request, *args, **kwargs):
@@ -95,6 +138,10 @@ class ScimBaseView(SCIMView):
             raise bad_request(f"The body is not valid JSON: {exc}", "invalidSyntax") from None
         if not isinstance(data, dict):
             raise bad_request("The body must be a JSON object.", "invalidSyntax")
+        if depth(data) > MAX_BODY_DEPTH:
+            raise bad_request(
+                f"The body is nested more than {MAX_BODY_DEPTH} levels deep.", "invalidSyntax"
+            )
         return data
 
 
@@ -190,43 +237,66 @@ class UsersView(ResourceView):
     def post(self, request, resource_id=None):
         if resource_id:
             return self.http_method_not_allowed(request)
-        user = ScimUser(site=request.scim_site)
-        users.from_resource(user, self.load_body())
+        new = ScimUser(site=request.scim_site)
+        users.from_resource(new, self.load_body())
+        user = lifecycle.revive_user(request.scim_site, new)
         users.save(user)
-        record(request, "User", user.id, f"created {self.describe(user)}")
+        revived = user is not new
+        changes = history.diff(user.revived_from if revived else {}, user.data)
+        verb = "revived" if revived else "created"
+        record(request, "User", user.id, f"{verb} {self.describe(user)}", changes)
         return self.respond(user, 201)
 
     def put(self, request, resource_id=None):
         body = self.load_body()
-        with transaction.atomic():
-            user = self.get_object(for_update=True)
-            users.from_resource(user, body)
-            users.save(user)
-        record(request, "User", user.id, f"replaced {self.describe(user)}")
+        user = self.get_object(for_update=True)
+        was_active, before = user.active, user.data
+        users.from_resource(user, body)
+        users.save(user)
+        changes = history.diff(before, user.data)
+        record(request, "User", user.id, f"replaced {self.describe(user)}", changes)
+        self.watch(was_active, user)
         return self.respond(user)
 
     def patch(self, request, resource_id=None):
         body = self.load_body()
-        with transaction.atomic():
-            user = self.get_object(for_update=True)
-            changed = users.apply_operations(user, body)
-            if changed:
-                users.save(user)
+        user = self.get_object(for_update=True)
+        was_active = user.active
+        changes = users.apply_operations(user, body)
+        if changes:
+            users.save(user)
+        changed = [change["attribute"] for change in changes]
         if changed == ["active"]:
             summary = f"{'enabled' if user.active else 'disabled'} {self.describe(user)}"
         elif changed:
             summary = f"updated {self.describe(user)}: {', '.join(changed)}"
         else:
             summary = f"no change to {self.describe(user)}"
-        record(request, "User", user.id, summary)
+        record(request, "User", user.id, summary, changes)
+        self.watch(was_active, user)
         return self.respond(user)
 
     def delete(self, request, resource_id=None):
-        with transaction.atomic():
-            user = self.get_object()
-            user.delete()  # memberships go with it (ON DELETE CASCADE in the ORM)
-        record(request, "User", resource_id, f"deleted {self.describe(user)}")
+        user = self.get_object(for_update=True)
+        was_active = user.active
+        if not request.scim_site.hold_deletes:
+            lifecycle.soft_delete(user)
+            record(request, "User", user.id, f"deleted {self.describe(user)}")
+        elif users.hold_delete(user):
+            # Hold mode: still 204 for Entra, but the user is only deactivated and waits
+            # for an MSP admin to apply (or drop) the delete: lifecycle.apply_held_deletes.
+            summary = f"held the delete of {self.describe(user)}: deactivated until an MSP admin applies it"
+            changes = [{"attribute": "active", "old": "true", "new": "false"}] if was_active else []
+            record(request, "User", user.id, summary, changes)
+        else:
+            record(request, "User", user.id, f"delete of {self.describe(user)} already held")
+        self.watch(was_active, user, deleted=True)
         return scim_response(None, 204)
+
+    def watch(self, was_active: bool, user: ScimUser, *, deleted: bool = False) -> None:
+        """The mass-deprovisioning guard counts each active user Entra takes away."""
+        if was_active and (deleted or not user.active):
+            safety.note_deprovisioned(self.request.scim_site)
 
 
 class GroupsView(ResourceView):
@@ -244,38 +314,48 @@ class GroupsView(ResourceView):
     def post(self, request, resource_id=None):
         if resource_id:
             return self.http_method_not_allowed(request)
-        group = ScimGroup(site=request.scim_site)
+        new = ScimGroup(site=request.scim_site)
         body = self.load_body()
-        with transaction.atomic():
-            member_ids = groups.from_resource(group, body)
-            groups.save(group)
-            if member_ids:
-                groups.add_members(group, member_ids)
-        record(request, "Group", group.id, f"created {self.describe(group)}")
+        member_ids = groups.from_resource(new, body)
+        group = lifecycle.revive_group(request.scim_site, new)
+        groups.save(group)
+        if member_ids:
+            groups.add_members(group, member_ids)
+        revived = group is not new
+        verb = "revived" if revived else "created"
+        changes = history.diff(group.revived_from if revived else {}, group.data)
+        changes += history.members(member_ids or [], [])
+        record(request, "Group", group.id, f"{verb} {self.describe(group)}", changes)
         return self.respond(group, 201)
 
     def put(self, request, resource_id=None):
         body = self.load_body()
-        with transaction.atomic():
-            group = self.get_object(for_update=True)
-            member_ids = groups.from_resource(group, body)
-            groups.save(group)
-            # PUT replaces the resource (RFC 7644 §3.5.1): absent members means none.
-            groups.replace_members(group, member_ids or [])
-        record(request, "Group", group.id, f"replaced {self.describe(group)}")
+        group = self.get_object(for_update=True)
+        before = group.data
+        member_ids = groups.from_resource(group, body)
+        groups.save(group)
+        # PUT replaces the resource (RFC 7644 §3.5.1): absent members means none.
+        added, removed = groups.replace_members(group, member_ids or [])
+        changes = history.diff(before, group.data)
+        if added or removed:
+            changes += [
+                {"attribute": "members", "old": f"{removed} removed", "new": f"{added} added"}
+            ]
+        record(request, "Group", group.id, f"replaced {self.describe(group)}", changes)
         return self.respond(group)
 
     def patch(self, request, resource_id=None):
         body = self.load_body()
         group = self.get_object()
         changes = groups.apply_operations(group, body)
-        record(request, "Group", group.id, changes.summary(group))
+        record(request, "Group", group.id, changes.summary(group), changes.changes)
         # 204: never a body listing every member of a large group.
         return scim_response(None, 204)
 
     def delete(self, request, resource_id=None):
-        group = self.get_object()
-        group.delete()  # its memberships go with it; its users stay
+        group = self.get_object(for_update=True)
+        # Its memberships are kept with it, its users stay (lifecycle.py).
+        lifecycle.soft_delete(group)
         record(request, "Group", resource_id, f"deleted {self.describe(group)}")
         return scim_response(None, 204)
 

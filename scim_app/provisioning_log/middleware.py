@@ -1,41 +1,52 @@
-"""Writes one provisioning-log row per request under /api/v2/scim.
+"""One provisioning-log row per request under /api/v2/scim, committed with the request.
 
-Two rules: logging never changes the SCIM answer (a failed insert goes to the server
-log, the response goes out unchanged), and secrets are never stored (no Authorization
-header, no credential plaintext, no password values).
+The request's writes and its log row are one transaction: they commit together or not
+at all, so no write is ever without its row (a row that cannot be stored as sent is
+stored escaped, see redaction.storable). A read's transaction, which wrote nothing but its
+log row, commits without waiting for a disk flush (PostgreSQL): a crash may lose the last
+few hundred milliseconds of those rows, never provisioned data.
+
+What is kept: method, path and query (secrets redacted), status, scimType, the client's
+address and the body's size always; the request body (redacted, capped) only for
+requests a site's credential was accepted for; the answer's body only for errors (a
+success's answer holds other users' data); what the request changed (the history).
 """
 
+import ipaddress
 import logging
 import re
 import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 
-from scim_app.endpoint.guard import SCIM_PREFIX
+from sat_portal.addresses import client_address
+from scim_app.endpoint import SCIM_PREFIX
+from scim_app.endpoint.errors import unexpected_error_response
 from scim_app.models import ProvisioningLogEntry
 from sites.credentials import redact_secrets, scim_bearer
 
-from .redaction import cap, storable_body
+from .redaction import cap, storable, storable_body
 
 logger = logging.getLogger(__name__)
 
 RESOURCE_PATH = re.compile(r"^/(?P<type>Users|Groups)(?:/(?P<id>[^/]+))?/?$")
 RESOURCE_TYPES = {"Users": "User", "Groups": "Group"}
+SAFE_METHODS = ("GET", "HEAD")
+# What a refused request may cost the table: a path, not a body.
+REFUSED_PATH_CAP = 1000
 
 
 class ProvisioningLogMiddleware:
-    """Records each request under /api/v2/scim after it has been answered.
-
-    It sits just outside `ScimRequestGuard`, so it also sees the guard's 413s and the
-    500s it makes of unexpected errors. It writes after the view returns, outside the
-    view's transaction, so a write that was rolled back is still logged.
+    """It sits just outside `ScimRequestGuard`, so it also sees the guard's 413s and the
+    500s it makes of unexpected errors.
 
     Views describe what they did in `request.scim_event`: {"resource_type": "User" |
-    "Group" | None, "resource_id": str | None, "summary": "created user ..."}. Without
-    it, the resource comes from the path and the summary from method and status.
+    "Group" | None, "resource_id": str | None, "summary": "created user ...",
+    "changes": [...]}. Without it, the resource comes from the path and the summary from
+    method and status.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -45,31 +56,34 @@ class ProvisioningLogMiddleware:
         if not request.path.startswith(SCIM_PREFIX):
             return self.get_response(request)
         started = time.monotonic()
-        response = self.get_response(request)
-        duration_ms = round((time.monotonic() - started) * 1000)
-        if getattr(response, "database_unavailable", False):
-            # The answer is a 503 because the database is unreachable: the row could not
-            # be written either, and trying would keep Entra waiting a second time.
-            logger.warning("Provisioning log not written (database unavailable): %s", request.path)
-            return response
+        entry = None
         try:
-            entry = build_entry(request, response, duration_ms)
             with transaction.atomic():
-                relax_durability()
+                response = self.get_response(request)
+                if getattr(response, "database_unavailable", False):
+                    return response  # the row could not be written either
+                entry = build_entry(request, response, round((time.monotonic() - started) * 1000))
+                # An unexpected error rolls the request back (views.ScimBaseView); its row
+                # is then written on its own, below.
+                if not transaction.get_rollback():
+                    if request.method in SAFE_METHODS or response.status_code >= 400:
+                        relax_durability()
+                    entry.save()
+                    entry = None
+            if entry is not None:
                 entry.save()
-        except Exception:
-            logger.exception("Could not write the provisioning log for %s", request.path)
+        except DatabaseError as exc:
+            # The row, or the commit of the request's writes with it, failed: nothing of
+            # the request is kept, and the client is told so (503, retry) rather than
+            # shown a success that was not committed.
+            return unexpected_error_response(exc)
         return response
 
 
 def relax_durability() -> None:
-    """Let the log row's commit return before its WAL reaches the disk (PostgreSQL).
-
-    Every SCIM request, reads included, writes a log row; waiting for a disk flush
-    for each would cost about 3 ms per request here. A crash may lose the last few
-    hundred milliseconds of log rows, never provisioned data: the SET LOCAL applies
-    to this transaction only.
-    """
+    """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL):
+    for transactions that wrote nothing but their log row. Waiting for a disk flush for
+    each read would cost about 3 ms per request here. SET LOCAL: this transaction only."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
@@ -81,12 +95,26 @@ def request_body(request: HttpRequest) -> bytes:
     except ValueError:
         length = 0
     if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        return f"[{length} bytes: over the limit, not read]".encode()
+        return b""
     try:
         return request.body
     except Exception:
         # Already consumed as a stream, or unreadable: the log does without it.
         return b""
+
+
+def body_size(request: HttpRequest) -> int:
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
+def address(request: HttpRequest) -> str | None:
+    try:
+        return str(ipaddress.ip_address(client_address(request)))
+    except ValueError:
+        return None
 
 
 def fallback_summary(method: str, scim_path: str, status: int, scim_type: str) -> str:
@@ -101,7 +129,13 @@ def build_entry(
 ) -> ProvisioningLogEntry:
     scim_path = request.path[len(SCIM_PREFIX) :]
     query = request.META.get("QUERY_STRING", "")
-    stored_request, _ = storable_body(request_body(request))
+    # Set by the auth hook; absent when the request was refused before it ran (413).
+    bearer = getattr(request, "scim_bearer", None) or scim_bearer.unchecked(
+        request.headers.get("Authorization", "")
+    )
+    # Bodies of requests no site's credential vouches for are not kept: anyone can send
+    # them, and a flood of them must cost the table little.
+    trusted = bearer.accepted and bearer.site is not None
     raw_answer = b"" if getattr(response, "streaming", False) else response.content
     stored_answer, answer = storable_body(raw_answer)
     answer = answer if isinstance(answer, dict) else {}
@@ -116,32 +150,36 @@ def build_entry(
     resource_id = (match["id"] if match else None) or ""
     if match and not resource_id and response.status_code == 201:
         resource_id = str(answer.get("id") or "")
-    summary = ""
+    summary, changes = "", []
     event = getattr(request, "scim_event", None)
     if isinstance(event, dict):
         resource_type = event.get("resource_type") or resource_type
         resource_id = event.get("resource_id") or resource_id
         summary = event.get("summary") or ""
+        changes = event.get("changes") or []
     if not summary:
         summary = fallback_summary(request.method, scim_path, response.status_code, scim_type)
 
-    # Set by the auth hook; absent when the request was refused before it ran (413).
-    bearer = getattr(request, "scim_bearer", None) or scim_bearer.unchecked(
-        request.headers.get("Authorization", "")
-    )
+    path = redact_secrets(request.path + (f"?{query}" if query else ""))
     return ProvisioningLogEntry(
         site=bearer.site,
         credential_kind=bearer.kind,
         credential_hint=bearer.hint,
-        method=request.method[:10],
-        path=redact_secrets(request.path + (f"?{query}" if query else "")),
+        method=storable(request.method[:10]),
+        path=storable(path if trusted else cap(path, REFUSED_PATH_CAP)),
         status=response.status_code,
-        scim_type=scim_type[:40],
+        scim_type=storable(scim_type[:40]),
         duration_ms=duration_ms,
         resource_type=resource_type,
-        resource_id=str(resource_id)[:64],
-        summary=redact_secrets(summary)[:300],
-        request_body=stored_request,
-        response_body=stored_answer,
-        error_detail=cap(error_detail, 2000),
+        resource_id=storable(str(resource_id)[:64]),
+        summary=storable(redact_secrets(summary)[:300]),
+        client_address=address(request),
+        request_size=body_size(request),
+        request_body=storable_body(request_body(request))[0] if trusted else "",
+        response_body=stored_answer if trusted and response.status_code >= 400 else "",
+        error_detail=storable(cap(error_detail, 2000)),
+        changes=[
+            {key: storable(redact_secrets(str(value))) for key, value in change.items()}
+            for change in changes
+        ],
     )

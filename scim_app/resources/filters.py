@@ -209,7 +209,8 @@ class FilterTranslator:
 
 
 def memberships():
-    return Membership.objects.filter(group=OuterRef("pk"))
+    """A group's members, as SCIM sees them: a deleted user is no member."""
+    return Membership.objects.filter(group=OuterRef("pk"), user__deleted_at__isnull=True)
 
 
 META = {
@@ -344,7 +345,10 @@ def parse(filter_text: str, resource_type: ResourceType) -> Q:
 
 def search(resource_type: ResourceType, filter_text: str | None, site: Site) -> QuerySet:
     """The site's users or groups that `filter_text` selects (all of them without one)."""
-    queryset = users.of_site(site) if resource_type is USER else ScimGroup.objects.filter(site=site)
+    if resource_type is USER:
+        queryset = users.of_site(site)
+    else:
+        queryset = ScimGroup.objects.live().filter(site=site)
     if not filter_text:
         return queryset
     return queryset.filter(parse(filter_text, resource_type))

@@ -12,7 +12,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -20,7 +20,7 @@ from scim_app.endpoint.errors import ScimError, bad_request
 from scim_app.endpoint.locations import tenant_url
 from scim_app.models import Membership, ScimGroup, ScimUser
 
-from . import documents, users
+from . import documents, history, users
 from .attributes import GROUP, GROUP_URN
 
 MEMBERS = "members"
@@ -49,7 +49,9 @@ def member_ids(value: Any) -> list[uuid.UUID]:
 def users_of_site(group: ScimGroup, ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Check in one query that every id is a user of the group's own site."""
     found = set(
-        ScimUser.objects.filter(site_id=group.site_id, id__in=ids).values_list("id", flat=True)
+        ScimUser.objects.live()
+        .filter(site_id=group.site_id, id__in=ids)
+        .values_list("id", flat=True)
     )
     unknown = [str(i) for i in dict.fromkeys(ids) if i not in found]
     if unknown:
@@ -92,7 +94,8 @@ def members_by_group(
     """The members of several groups in one query, for groups whose members are wanted."""
     members: dict[uuid.UUID, list[dict]] = {group_id: [] for group_id in group_ids}
     rows = (
-        Membership.objects.filter(group_id__in=list(members))
+        # A deleted user's memberships are kept (for a restore), but are not members.
+        Membership.objects.filter(group_id__in=list(members), user__deleted_at__isnull=True)
         .order_by("group_id", "user_id")
         .values_list("group_id", "user_id", "user__display_name", "user__user_name")
     )
@@ -130,8 +133,7 @@ def save(group: ScimGroup, fields: list[str] | None = None) -> None:
     uniqueness."""
     mirror(group)
     try:
-        with transaction.atomic():
-            group.save(update_fields=fields)
+        group.save(update_fields=fields)
     except IntegrityError:
         raise ScimError(
             409, f"A group named {group.display_name!r} already exists in this site.", "uniqueness"
@@ -144,6 +146,10 @@ class GroupChanges:
     removed: int = 0
     attributes: list[str] = field(default_factory=list)
     old_name: str = ""
+    # For the history: the document's changes, and who was added and removed.
+    changes: list[dict] = field(default_factory=list)
+    added_ids: list = field(default_factory=list)
+    removed_ids: list = field(default_factory=list)
 
     def summary(self, group: ScimGroup) -> str:
         parts = []
@@ -186,28 +192,29 @@ def apply_members(
 
 
 def apply_operations(group: ScimGroup, body: dict) -> GroupChanges:
-    """Apply a PATCH body to `group` and its memberships, all or nothing."""
+    """Apply a PATCH body to `group` and its memberships. All or nothing: a failing
+    operation fails the request, whose transaction is rolled back whole."""
     changes = GroupChanges(old_name=group.display_name)
     document = deepcopy(group.data)
     try:
-        with transaction.atomic():
-            for op, target, value in documents.operations(GROUP, body):
-                if target.attribute.name == MEMBERS:
-                    apply_members(group, op, target, value, changes)
-                else:
-                    documents.apply(document, GROUP, op, target, value)
-            changes.attributes = [
-                key
-                for key in ("displayName", "externalId")
-                if document.get(key) != group.data.get(key)
-            ]
-            if changes.attributes:
-                group.data = document
-                save(group, ["data", "display_name", "external_id", "last_modified"])
-            elif changes.added or changes.removed:
-                ScimGroup.objects.filter(pk=group.pk).update(last_modified=timezone.now())
+        for op, target, value in documents.operations(GROUP, body):
+            if target.attribute.name == MEMBERS:
+                apply_members(group, op, target, value, changes)
+            else:
+                documents.apply(document, GROUP, op, target, value)
+        changes.changes = history.diff(group.data, document) + history.members(
+            changes.added_ids, changes.removed_ids
+        )
+        changes.attributes = [
+            key for key in ("displayName", "externalId") if document.get(key) != group.data.get(key)
+        ]
+        if changes.attributes:
+            group.data = document
+            save(group, ["data", "display_name", "external_id", "last_modified"])
+        elif changes.added or changes.removed:
+            ScimGroup.objects.filter(pk=group.pk).update(last_modified=timezone.now())
     except IntegrityError:
-        # A member or the group itself was deleted by a request running at the same time.
+        # A member or the group itself was purged by a request running at the same time.
         raise ScimError(
             409, "The group or one of its members changed while this request ran; retry it."
         ) from None

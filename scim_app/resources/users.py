@@ -8,22 +8,24 @@ The document (`ScimUser.data`) is returned exactly as stored; the manager's `$re
 import uuid
 from copy import deepcopy
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from scim_app.endpoint.errors import ScimError
 from scim_app.endpoint.locations import tenant_url
 from scim_app.models import ScimUser
 from sites.models import Site
 
-from . import documents
+from . import documents, history
 from .attributes import ENTERPRISE_URN, USER, USER_URN
 
 
 def of_site(site: Site) -> QuerySet[ScimUser]:
-    """The site's users, each with its manager (one LEFT JOIN, no extra query)."""
-    return ScimUser.objects.filter(site=site).select_related("manager")
+    """The site's users as SCIM sees them (not deleted), each with its manager (one LEFT
+    JOIN, no extra query)."""
+    return ScimUser.objects.live().filter(site=site).select_related("manager")
 
 
 def from_resource(user: ScimUser, body: dict) -> None:
@@ -34,28 +36,15 @@ def from_resource(user: ScimUser, body: dict) -> None:
     user.data = document
 
 
-def apply_operations(user: ScimUser, body: dict) -> list[str]:
-    """Apply a PATCH body to `user` in memory (the caller saves); the names of the
-    attributes that changed, for the provisioning log."""
-    before = deepcopy(user.data)
+def apply_operations(user: ScimUser, body: dict) -> list[dict]:
+    """Apply a PATCH body to `user` in memory (the caller saves); what changed, attribute
+    by attribute (history.diff), for the provisioning log."""
     document = deepcopy(user.data)
     for op, target, value in documents.operations(USER, body):
         documents.apply(document, USER, op, target, value)
+    changes = history.diff(user.data, document)
     user.data = document
-    return changed_attributes(before, document)
-
-
-def changed_attributes(before: dict, after: dict) -> list[str]:
-    changed = []
-    for key in sorted(set(before) | set(after)):
-        if before.get(key) == after.get(key):
-            continue
-        if key == ENTERPRISE_URN:
-            old, new = before.get(key, {}), after.get(key, {})
-            changed += [sub for sub in sorted(set(old) | set(new)) if old.get(sub) != new.get(sub)]
-        else:
-            changed.append(key)
-    return changed
+    return changes
 
 
 def mirror(user: ScimUser) -> None:
@@ -91,11 +80,11 @@ def user_id(value) -> uuid.UUID | None:
 
 
 def save(user: ScimUser) -> None:
-    """Mirror the document and save, turning a userName clash into 409 uniqueness."""
+    """Mirror the document and save, turning a userName clash into 409 uniqueness (the
+    request's transaction is then rolled back whole: endpoint.views.rollback)."""
     mirror(user)
     try:
-        with transaction.atomic():
-            user.save()
+        user.save()
     except IntegrityError:
         raise ScimError(
             409,
@@ -113,7 +102,7 @@ def manager_of(user: ScimUser) -> ScimUser | None:
         manager = user.manager  # loaded by of_site(); else one query
     except ScimUser.DoesNotExist:
         return None
-    if manager is None or manager.site_id != user.site_id:
+    if manager is None or manager.site_id != user.site_id or manager.deleted_at is not None:
         return None
     return manager
 
@@ -162,3 +151,14 @@ def manager_value(user: ScimUser, stored: dict, request: HttpRequest) -> dict:
 
 def describe(user: ScimUser) -> str:
     return f"user {user.user_name}"
+
+
+def hold_delete(user: ScimUser) -> bool:
+    """Hold mode's answer to a DELETE: deactivate and mark the user as waiting for an MSP
+    admin. False when the delete was held already."""
+    if user.delete_held_at is not None:
+        return False
+    user.data = {**user.data, "active": False}
+    user.delete_held_at = timezone.now()
+    save(user)
+    return True

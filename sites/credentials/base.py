@@ -63,11 +63,14 @@ def find(queryset: QuerySet[C], plaintext: str) -> C | None:
 
 
 def record_use(credential: HashedSecret) -> None:
-    """Note that a credential was just accepted: at most one UPDATE a minute each."""
+    """Note that a credential was just accepted: at most one UPDATE a minute each, after
+    the request's transaction commits, so concurrent requests with one credential never
+    wait on each other for its row."""
     now = timezone.now()
     if credential.last_used_at and now - credential.last_used_at < LAST_USED_RESOLUTION:
         return
-    type(credential).objects.filter(pk=credential.pk).update(last_used_at=now)
+    model, pk = type(credential), credential.pk
+    transaction.on_commit(lambda: model.objects.filter(pk=pk).update(last_used_at=now))
     credential.last_used_at = now
 
 

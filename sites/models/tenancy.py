@@ -52,6 +52,12 @@ class Site(models.Model):
     msp = models.ForeignKey(MSP, on_delete=models.CASCADE, related_name="sites")
     name = models.CharField(max_length=200)
     sat_enabled = models.BooleanField("security awareness training enabled", default=True)
+    # Hold mode: Entra's DELETEs deactivate users instead (still 204), until an MSP admin
+    # applies them (scim_app.resources.safety).
+    hold_deletes = models.BooleanField("hold Entra's deletes", default=False)
+    # When a mass deprovisioning was last noticed (an unusual share of users disabled or
+    # deleted within the hour); cleared when an MSP admin acknowledges it.
+    deprovisioning_alert_at = models.DateTimeField(null=True, blank=True)
     # Used in console URLs and API paths instead of the sequential pk.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)

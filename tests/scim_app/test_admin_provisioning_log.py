@@ -75,13 +75,15 @@ def test_searching_a_scim_id_finds_every_request_about_that_user(staff, requests
     assert "unrelated" not in page
 
 
-def test_an_entry_shows_the_request_and_answer_pretty_printed(staff, requests_from_entra):
+def test_an_entry_shows_the_request_pretty_printed_and_what_it_changed(staff, requests_from_entra):
     entry = ProvisioningLogEntry.objects.get(status=201)
     page = staff.get(entry_page(entry)).text
     assert escape(f'  "userName": "{DANA}"') in page  # indented: pretty-printed
-    assert escape(f'"id": "{requests_from_entra["id"]}"') in page
+    assert escape(f"userName: — → {DANA}") in page  # the history
+    assert "Not kept for successes" in page
     assert reverse("admin:scim_app_scimuser_change", args=[requests_from_entra["id"]]) in page
     assert f"…{entry.site.scim_tokens.get().hint}" in page
+    assert "127.0.0.1" in page
     assert 'name="_save"' not in page
 
 
@@ -90,6 +92,7 @@ def test_an_error_entry_shows_its_scim_type_and_detail(staff, requests_from_entr
     page = staff.get(entry_page(entry)).text
     assert "uniqueness" in page
     assert escape(entry.error_detail) in page
+    assert escape('"scimType": "uniqueness"') in page  # an error's answer is kept
 
 
 def test_logged_values_are_html_escaped(staff, contoso):

@@ -188,17 +188,26 @@ def test_removing_a_member_who_was_deleted_is_fine(contoso_scim, finance, people
     assert response.status_code == 204
 
 
-def test_deleting_a_user_removes_its_memberships(contoso_scim, finance, people):
+def test_deleting_a_user_takes_it_out_of_its_groups_but_keeps_the_rows(
+    contoso_scim, finance, people
+):
     contoso_scim.patch(f"Groups/{finance['id']}", patch_body(add(*people[:2])))
     contoso_scim.delete(f"Users/{people[0]}")
-    assert members_of(finance) == {people[1]}
+    shown = contoso_scim.get(f"Groups/{finance['id']}").json()["members"]
+    assert [member["value"] for member in shown] == [people[1]]
+    listed = contoso_scim.get("Groups", filter=f'members eq "{people[0]}"').json()
+    assert listed["totalResults"] == 0
+    # Kept (with the user) for the retention period, so that a restore brings them back.
+    assert members_of(finance) == {people[0], people[1]}
 
 
 def test_deleting_a_group_keeps_its_users(contoso_scim, finance, people):
     contoso_scim.patch(f"Groups/{finance['id']}", patch_body(add(*people)))
     assert contoso_scim.delete(f"Groups/{finance['id']}").status_code == 204
     assert_scim_error(contoso_scim.get(f"Groups/{finance['id']}"), 404)
-    assert ScimUser.objects.count() == 4 and not Membership.objects.exists()
+    assert contoso_scim.get("Users").json()["totalResults"] == 4
+    assert contoso_scim.get("Groups").json()["totalResults"] == 0
+    assert members_of(finance) == set(people)  # kept with the deleted group
 
 
 def test_excluded_members_are_not_returned(contoso_scim, finance, people):
