@@ -1,5 +1,6 @@
-"""Real servers for the deployment tests: fresh PostgreSQL databases, gunicorn, nginx, and
-a TCP forwarder that can cut the database away.
+"""Real servers for the deployment tests: fresh PostgreSQL databases, gunicorn, nginx, a
+TCP forwarder that can cut the database away, and a network namespace whose link to the
+database can be partitioned.
 
 Why subprocesses and not pytest-django's live server: these tests prove what a deployment
 runs. gunicorn's gthread workers with DEBUG off, the files `collectstatic` wrote and
@@ -9,13 +10,15 @@ exercised when Django serves itself inside the test process.
 
 Every server here is started in a session of its own (`start_new_session=True`), so that
 stopping it, or killing it like a crashed machine, takes its whole process group: no
-worker outlives its test. Every address is a loopback one and every port is chosen at run
-time, so that parallel runs (pytest-xdist, two checkouts) do not collide.
+worker outlives its test. Every address is a loopback one, or one of a network namespace
+the test made for itself, and every port is chosen at run time, so that parallel runs
+(pytest-xdist, two checkouts) do not collide.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import http.client
 import ipaddress
 import json
@@ -30,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -63,17 +66,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# The addresses of the network namespaces that tests made on this machine (see
+# `partitionable_namespace`): not loopback, but no less this machine's.
+NAMESPACE_ADDRESSES: set[str] = set()
+
+
 def require_loopback(url: str) -> None:
     """These tests only ever talk to servers they started on this machine."""
     host = urlsplit(url).hostname or ""
-    if not is_loopback(host):
+    if not is_loopback(host) and host not in NAMESPACE_ADDRESSES:
         raise AssertionError(f"refusing to send a request to {url}: not a loopback address")
 
 
-def free_port() -> int:
-    """A loopback port that nothing listens on now (the kernel's choice)."""
+def free_port(host: str = LOOPBACK) -> int:
+    """A port of `host` that nothing listens on now (the kernel's choice)."""
     with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -121,10 +129,10 @@ def fresh_database(label: str) -> Iterator[str]:
         drop()
 
 
-def with_port(database_url: str, port: int) -> str:
-    """The same database reached through another loopback port (the forwarder's)."""
+def with_port(database_url: str, port: int, host: str = LOOPBACK) -> str:
+    """The same database reached through another address and port (the forwarder's)."""
     params = conninfo_to_dict(database_url)
-    return f"postgres://{params.get('user') or 'postgres'}@{LOOPBACK}:{port}/{params['dbname']}"
+    return f"postgres://{params.get('user') or 'postgres'}@{host}:{port}/{params['dbname']}"
 
 
 # --- Django's environment and manage.py --------------------------------------------------
@@ -376,7 +384,11 @@ def stop_process_group(process: subprocess.Popen, *, grace: float = 10) -> None:
 
 class Gunicorn:
     """`gunicorn -c gunicorn.conf.py sat_portal.wsgi`, as the README deploys it, on a free
-    loopback port: 2 worker processes of 4 threads, DEBUG off, settings from `env` only."""
+    loopback port: 2 worker processes of 4 threads, DEBUG off, settings from `env` only.
+
+    `host` and `launcher` run it elsewhere: `launcher` is a command that runs gunicorn's
+    (`ip netns exec NAME`, which execs it: the process and its group stay gunicorn's) and
+    `host` the address it binds there."""
 
     def __init__(
         self,
@@ -385,10 +397,15 @@ class Gunicorn:
         *,
         name: str = "gunicorn",
         port: int | None = None,
+        host: str = LOOPBACK,
+        launcher: Sequence[str] = (),
     ):
         self.name = name
+        self.host = host
+        self.launcher = tuple(launcher)
+        # In a namespace of its own nothing else listens: a port free here is free there.
         self.port = port or free_port()
-        self.url = f"http://{LOOPBACK}:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.log = workdir / f"{name}.log"
         # Each node counts its own metrics, as separate machines would.
         metrics_dir = workdir / f"{name}-metrics"
@@ -403,7 +420,7 @@ class Gunicorn:
     @property
     def address(self) -> str:
         """host:port, as nginx's $upstream_addr names it."""
-        return f"{LOOPBACK}:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def start(self) -> Gunicorn:
         """Launch and wait until it answers (/healthz)."""
@@ -416,6 +433,7 @@ class Gunicorn:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [
+                    *self.launcher,
                     sys.executable,
                     "-m",
                     "gunicorn",
@@ -558,7 +576,8 @@ class Nginx:
 
 
 class TcpForwarder:
-    """A loopback TCP port forwarded to PostgreSQL, which the test can cut and restore.
+    """A TCP port (on loopback unless `host` says otherwise) forwarded to PostgreSQL, which
+    the test can cut and restore.
 
     Cutting closes the listener (new connections are refused, as from a database host
     that is down) and every forwarded connection (open ones break, as after a failover):
@@ -566,21 +585,20 @@ class TcpForwarder:
     port again, so the app's DATABASE_URL does not change.
     """
 
-    def __init__(self, target: tuple[str, int]):
+    def __init__(self, target: tuple[str, int], host: str = LOOPBACK):
         self.target = target
-        self.port = free_port()
+        self.host = host
+        self.port = free_port(host)
         self.lock = threading.Lock()
         self.sockets: set[socket.socket] = set()
         self.listener: socket.socket | None = None
         self.acceptor: threading.Thread | None = None
         self.stopping = threading.Event()
-        self.flowing = threading.Event()
-        self.flowing.set()
 
     def start(self) -> TcpForwarder:
         self.stopping.clear()
         # create_server sets SO_REUSEADDR: the port can be listened on again at once.
-        self.listener = socket.create_server((LOOPBACK, self.port))
+        self.listener = socket.create_server((self.host, self.port))
         self.listener.settimeout(0.1)  # so that the accept loop sees `stopping`
         self.acceptor = threading.Thread(target=self._accept, args=(self.listener,), daemon=True)
         self.acceptor.start()
@@ -609,7 +627,6 @@ class TcpForwarder:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while chunk := source.recv(65536):
-                self.flowing.wait()  # frozen: held, as by a network that drops packets
                 sink.sendall(chunk)
         except OSError:
             pass
@@ -629,17 +646,7 @@ class TcpForwarder:
         with self.lock:
             return len(self.sockets) // 2
 
-    def freeze(self) -> None:
-        """Stop passing bytes, but keep every connection open and accept new ones: a
-        database host that vanished without a word (a network partition, a hung host).
-        Nobody is told; only timeouts notice."""
-        self.flowing.clear()
-
-    def thaw(self) -> None:
-        self.flowing.set()
-
     def cut(self) -> None:
-        self.flowing.set()  # lets frozen pumps run into their closed sockets
         self.stopping.set()
         if self.acceptor is not None:
             self.acceptor.join(timeout=5)
@@ -656,3 +663,165 @@ class TcpForwarder:
 
     def stop(self) -> None:
         self.cut()
+
+
+# --- a network namespace whose database link can be partitioned ---------------------------
+
+IP, TC = "ip", "tc"
+# Each namespace takes a /29 of this private range: a /30 for each of its two links.
+ADDRESS_POOL = ipaddress.ip_network("10.0.0.0/8")
+# Taken while a run picks its /29 and puts it on the host, so that two runs (pytest-xdist
+# workers, another checkout) never pick the same one: a path all of them share.
+ADDRESS_LOCK = (
+    Path("/run/lock") if Path("/run/lock").is_dir() else Path(tempfile.gettempdir())
+) / "sat-portal-deploy-tests-netns.lock"
+
+
+class ToolFailed(Exception):
+    """`ip` or `tc` exited non-zero; the message has its command line and stderr."""
+
+
+def run_tool(*command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    if check and result.returncode:
+        raise ToolFailed(f"`{' '.join(command)}`: {result.stderr.strip()}")
+    return result
+
+
+@dataclass(frozen=True)
+class VethPair:
+    """A virtual cable from the host to the namespace: a /30 with an address at each end."""
+
+    host_device: str
+    namespace_device: str
+    host_address: str
+    namespace_address: str
+
+
+@dataclass
+class Namespace:
+    """A network namespace joined to the host by two cables: `client` carries the test's
+    HTTP requests to what runs inside, `database` what runs inside to the database."""
+
+    name: str
+    client: VethPair
+    database: VethPair
+    partitioned: bool = False
+
+    @property
+    def launcher(self) -> tuple[str, ...]:
+        """The command that runs a program inside (it execs it: same process)."""
+        return (IP, "netns", "exec", self.name)
+
+    def _qdisc(self, action: str, *kind: str, check: bool = True) -> None:
+        ends = (
+            ((TC,), self.database.host_device),
+            ((TC, "-n", self.name), self.database.namespace_device),
+        )
+        for tc, device in ends:
+            run_tool(*tc, "qdisc", action, "dev", device, "root", *kind, check=check)
+
+    def partition(self) -> None:
+        """From now on every packet on the database cable is dropped, both ways, and the
+        sender is told it was sent: a network partition. Nothing is closed, refused or
+        reset; only timeouts can notice. The client cable still carries everything.
+
+        A `blackhole` qdisc on each end's egress does what `netem loss 100%` does (drop,
+        report success), and is built into every kernel with traffic control, where netem
+        is a module that minimal kernels (this project's test machine's) lack."""
+        self._qdisc("add", "blackhole")
+        self.partitioned = True
+
+    def heal(self) -> None:
+        """Packets flow again (the qdiscs go, back to the kernel's default). Idempotent."""
+        if self.partitioned:
+            self._qdisc("del", check=False)
+            self.partitioned = False
+
+
+def _networks_in_use() -> list[ipaddress.IPv4Network]:
+    """The IPv4 networks of the host's addresses and routes (the default route aside)."""
+    used = []
+    for link in json.loads(run_tool(IP, "-j", "-4", "addr", "show").stdout):
+        for info in link.get("addr_info", []):
+            network = f"{info['local']}/{info['prefixlen']}"
+            used.append(ipaddress.IPv4Network(network, strict=False))
+    for route in json.loads(run_tool(IP, "-j", "-4", "route", "show", "table", "all").stdout):
+        if route.get("dst", "default") != "default":
+            used.append(ipaddress.IPv4Network(route["dst"], strict=False))
+    return [network for network in used if network.prefixlen > 0]
+
+
+def _free_block() -> ipaddress.IPv4Network:
+    """A /29 of ADDRESS_POOL that nothing on the host uses, from one chosen by the pid."""
+    used = _networks_in_use()
+    count = 2 ** (29 - ADDRESS_POOL.prefixlen)
+    first = os.getpid() % count
+    for step in range(4096):
+        address = int(ADDRESS_POOL.network_address) + (first + step) % count * 8
+        block = ipaddress.IPv4Network((address, 29))
+        if not any(block.overlaps(network) for network in used):
+            return block
+    raise ToolFailed(f"no free /29 in {ADDRESS_POOL} near the {first}th")
+
+
+def _remove_namespace(name: str, host_devices: Sequence[str]) -> None:
+    for device in host_devices:
+        # A veth goes with its peer, and each with its qdiscs.
+        run_tool(IP, "link", "del", device, check=False)
+    run_tool(IP, "netns", "del", name, check=False)
+
+
+@contextlib.contextmanager
+def partitionable_namespace() -> Iterator[Namespace]:
+    """A network namespace of this run's (`sat-portal-partition-<pid>`), joined to the host
+    by two veth pairs on private /30s, removed afterwards with its cables whatever happens.
+
+    Skips the test where namespaces cannot be made (not root, no iproute2) or the kernel
+    cannot drop packets on demand. Names hold the pid and the /29 is one the host does not
+    use, picked under a lock every run shares: parallel runs never meet. While it exists,
+    `request` may talk to the namespace's client address.
+    """
+    if missing := [tool for tool in (IP, TC) if shutil.which(tool) is None]:
+        pytest.skip(f"the partition test needs iproute2 ({', '.join(missing)} not found)")
+    pid = os.getpid()
+    name = f"sat-portal-partition-{pid}"
+    host_devices = (f"satc{pid}", f"satd{pid}")  # a device name has at most 15 bytes
+    _remove_namespace(name, host_devices)  # left over by a run killed before its clean-up
+    try:
+        run_tool(IP, "netns", "add", name)
+    except ToolFailed as error:
+        pytest.skip(f"cannot create a network namespace (root is needed): {error}")
+    try:
+        pairs = []
+        with ADDRESS_LOCK.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed
+            block = _free_block()
+            for host_device, namespace_device, network in zip(
+                host_devices, ("client", "database"), block.subnets(new_prefix=30), strict=True
+            ):
+                host_address, namespace_address = map(str, network.hosts())
+                peer = ("peer", "name", namespace_device, "netns", name)
+                run_tool(IP, "link", "add", host_device, "type", "veth", *peer)
+                run_tool(IP, "addr", "add", f"{host_address}/30", "dev", host_device)
+                run_tool(IP, "link", "set", host_device, "up")
+                inside = (IP, "-n", name)
+                run_tool(*inside, "addr", "add", f"{namespace_address}/30", "dev", namespace_device)
+                run_tool(*inside, "link", "set", namespace_device, "up")
+                pairs.append(
+                    VethPair(host_device, namespace_device, host_address, namespace_address)
+                )
+        run_tool(IP, "-n", name, "link", "set", "lo", "up")
+        namespace = Namespace(name, *pairs)
+        try:
+            namespace.partition()
+        except ToolFailed as error:
+            pytest.skip(f"this kernel cannot drop packets on demand: {error}")
+        namespace.heal()
+        NAMESPACE_ADDRESSES.add(namespace.client.namespace_address)
+        try:
+            yield namespace
+        finally:
+            NAMESPACE_ADDRESSES.discard(namespace.client.namespace_address)
+    finally:
+        _remove_namespace(name, host_devices)
