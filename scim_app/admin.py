@@ -10,7 +10,7 @@ queries however large the site, the group (50,000 members) or the log.
 import json
 import uuid
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -28,7 +28,8 @@ from sat_portal.queries import subquery_count
 from sites.admin import MspFilter, SiteFilter
 
 from .models import Membership, ProvisioningLogEntry, ScimGroup, ScimUser
-from .resources import history, users
+from .provisioning_log import records
+from .resources import history, lifecycle, users
 from .resources.attributes import ENTERPRISE_URN
 
 RECENT_LOG_ENTRIES = 20
@@ -63,12 +64,91 @@ class EntraOwnedAdmin(ViewOnlyAdmin):
         return listed, counts, set(), []
 
 
+class LifecycleFilter(admin.SimpleListFilter):
+    """Live (what SCIM sees), deleted (kept for the retention period) or, for users, a
+    delete held by the site's hold mode."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        states = [("live", "Live"), ("deleted", "Deleted (restorable)")]
+        if model_admin.model is ScimUser:
+            states.append(("held", "Delete held"))
+        return states
+
+    def queryset(self, request, queryset):
+        if self.value() == "live":
+            return queryset.live()
+        if self.value() == "deleted":
+            return queryset.deleted()
+        if self.value() == "held":
+            return queryset.live().filter(delete_held_at__isnull=False)
+        return queryset
+
+
 class ProvisionedResourceAdmin(UuidSearchMixin, EntraOwnedAdmin):
-    """Users and groups: both belong to a site, have memberships and a log history."""
+    """Users and groups: both belong to a site, have memberships and a log history.
+
+    Deleting here purges for good (superusers, after a warning); a user or group Entra
+    deleted is restorable within the retention period (the "Restore" action)."""
 
     membership_field: str  # Membership's foreign key to this model
     list_select_related = ("site__msp",)
     ordering = ("-last_modified",)
+    actions = ("restore",)
+
+    def has_restore_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(
+        description="Restore the selected (deleted) %(verbose_name_plural)s",
+        permissions=["restore"],
+    )
+    def restore(self, request: HttpRequest, queryset):
+        restored, conflicts = 0, []
+        for resource in queryset.deleted().select_related("site"):
+            try:
+                lifecycle.restore(resource)
+            except lifecycle.RestoreConflict:
+                conflicts.append(str(resource))
+                continue
+            restored += 1
+            records.record_action(
+                resource.site,
+                method="ADMIN",
+                summary=f"restored {self.model._meta.verbose_name} {resource}",
+                actor=request.user,
+                resource_type=self.resource_type,
+                resource_id=resource.pk,
+            )
+        self.message_user(request, f"Restored {restored}.", messages.SUCCESS)
+        if conflicts:
+            self.message_user(
+                request,
+                f"Not restored, their name is in use by a live one now: {', '.join(conflicts)}.",
+                messages.WARNING,
+            )
+
+    def delete_queryset(self, request, queryset):
+        # Through the purge's locking, so a request racing it gets a SCIM status.
+        for resource in queryset.select_related("site"):
+            self.delete_model(request, resource)
+
+    def delete_model(self, request, obj):
+        lifecycle.purge(type(obj).objects.filter(pk=obj.pk))
+        records.record_action(
+            obj.site,
+            method="ADMIN",
+            summary=f"purged {self.model._meta.verbose_name} {obj}",
+            actor=request.user,
+            resource_type=self.resource_type,
+            resource_id=obj.pk,
+        )
+
+    @admin.display(description="deleted", ordering="deleted_at")
+    def deleted(self, obj):
+        return obj.deleted_at or "—"
 
     def get_queryset(self, request):
         return (
@@ -88,10 +168,10 @@ class ProvisionedResourceAdmin(UuidSearchMixin, EntraOwnedAdmin):
     def msp(self, obj):
         return obj.site.msp
 
-    @admin.display(description="recent provisioning requests")
+    @admin.display(description="history (recent requests and what they changed)")
     def history(self, obj):
         entries = ProvisioningLogEntry.objects.filter(resource_id=str(obj.pk))
-        lines = log_lines(entries[:RECENT_LOG_ENTRIES])
+        lines = log_lines(entries.select_related("actor")[:RECENT_LOG_ENTRIES])
         more = changelist_link(ProvisioningLogEntry, "all requests", q=obj.pk)
         return format_html("{}<div>{}</div>", lines, more) if lines else "—"
 
@@ -109,14 +189,17 @@ def pretty_json(value) -> str:
 
 
 def log_lines(entries) -> str:
+    """A request a line, then what it changed: "department: Sales → Finance"."""
     return format_html_join(
         "",
-        "<div>{}</div>",
+        '<div>{} <span class="by">by {}</span>{}</div>',
         (
             (
                 admin_link(
                     entry, f"{entry.created:%Y-%m-%d %H:%M:%S} · {entry.status} · {entry.summary}"
                 ),
+                entry.actor or "Entra",
+                history_lines(entry.changes, nested=True),
             )
             for entry in entries
         ),
@@ -169,6 +252,7 @@ class DepartmentFilter(admin.SimpleListFilter):
 @admin.register(ScimUser)
 class ScimUserAdmin(ProvisionedResourceAdmin):
     membership_field = "user"
+    resource_type = "User"
     list_display = (
         "user_name",
         "display_name",
@@ -178,8 +262,10 @@ class ScimUserAdmin(ProvisionedResourceAdmin):
         "msp",
         "group_count",
         "last_modified",
+        "deleted",
     )
     list_filter = (
+        LifecycleFilter,
         "active",
         MspFilter,
         SiteFilter,
@@ -198,7 +284,10 @@ class ScimUserAdmin(ProvisionedResourceAdmin):
         "employee_number",
     )
     fieldsets = (
-        (None, {"fields": ("id", "site", "msp", "user_name", "external_id", "active")}),
+        (
+            None,
+            {"fields": ("id", "site", "msp", "user_name", "external_id", "active", "deleted")},
+        ),
         ("Name", {"fields": ("display_name", "given_name", "family_name")}),
         (
             "Work",
@@ -252,8 +341,14 @@ class ScimUserAdmin(ProvisionedResourceAdmin):
 @admin.register(ScimGroup)
 class ScimGroupAdmin(ProvisionedResourceAdmin):
     membership_field = "group"
-    list_display = ("display_name", "site", "msp", "member_count", "last_modified")
-    list_filter = (MspFilter, SiteFilter, ("last_modified", admin.DateFieldListFilter))
+    resource_type = "Group"
+    list_display = ("display_name", "site", "msp", "member_count", "last_modified", "deleted")
+    list_filter = (
+        LifecycleFilter,
+        MspFilter,
+        SiteFilter,
+        ("last_modified", admin.DateFieldListFilter),
+    )
     search_fields = ("display_name", "external_id")
     # Never `members`: a form widget would load every member (a group can have 50,000).
     # The members are a paginated list below the form (scimgroup/change_form.html).
@@ -267,6 +362,7 @@ class ScimGroupAdmin(ProvisionedResourceAdmin):
         "history",
         "created",
         "last_modified",
+        "deleted",
     )
     readonly_fields = fields
 
@@ -440,9 +536,12 @@ class ProvisioningLogEntryAdmin(ViewOnlyAdmin):
         return history_lines(obj.changes)
 
 
-def history_lines(changes: list[dict]) -> str:
+def history_lines(changes: list[dict], *, nested: bool = False) -> str:
     """ "department: Sales → Finance", one change a line."""
-    return format_html_join("", "<div>{}</div>", ((history.line(c),) for c in changes)) or "—"
+    lines = format_html_join(
+        "", '<div class="change">{}</div>', ((history.line(c),) for c in changes)
+    )
+    return lines or ("" if nested else "—")
 
 
 def pretty_body(text: str) -> str:

@@ -104,8 +104,8 @@ class SiteAdmin(UuidSearchMixin, SupportAdmin):
             .get_queryset(request)
             .select_related("msp")
             .annotate(
-                user_count=subquery_count(ScimUser.objects.all(), "site"),
-                group_count=subquery_count(ScimGroup.objects.all(), "site"),
+                user_count=subquery_count(ScimUser.objects.live(), "site"),
+                group_count=subquery_count(ScimGroup.objects.live(), "site"),
                 usable_token_count=subquery_count(ScimToken.objects.usable(), "site"),
                 last_request_at=Subquery(latest.values("created")[:1]),
                 last_request_status=Subquery(latest.values("status")[:1]),

@@ -19,8 +19,8 @@ def with_counts(sites: QuerySet[Site]) -> QuerySet[Site]:
     (`last_request_at`, from the provisioning log: one index lookup per site shown)."""
     latest = ProvisioningLogEntry.objects.filter(site=OuterRef("pk")).order_by("-created")
     return sites.annotate(
-        user_count=subquery_count(ScimUser.objects.all(), "site"),
-        group_count=subquery_count(ScimGroup.objects.all(), "site"),
+        user_count=subquery_count(ScimUser.objects.live(), "site"),
+        group_count=subquery_count(ScimGroup.objects.live(), "site"),
         last_request_at=Subquery(latest.values("created")[:1]),
     )
 
@@ -102,7 +102,7 @@ def provisioning_summary(
     one place that decides what the console and the API say about it."""
     if site_tokens is None:
         site_tokens = list(site.scim_tokens.only(*TOKEN_STATUS_FIELDS))
-    counts = site.scim_users.aggregate(
+    counts = site.scim_users.live().aggregate(
         users=Count("pk"), active_users=Count("pk", filter=Q(active=True))
     )
     request = provisioning_log.last_request(site)
@@ -110,7 +110,7 @@ def provisioning_summary(
         entra=EntraStatus(site, site_tokens, request.created if request else None),
         users=counts["users"],
         active_users=counts["active_users"],
-        groups=site.scim_groups.count(),
+        groups=site.scim_groups.live().count(),
         last_request=request,
         last_error=provisioning_log.last_error(site),
     )

@@ -33,6 +33,17 @@ def pytest_configure(config):
     )
 
 
+@pytest.fixture(autouse=True)
+def fresh_counters():
+    """Rate limits, sign-in locks and the guard count in the cache: each test starts at 0
+    (sites and addresses repeat from test to test)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def msp(db):
     return MSP.objects.create(name="Northwind IT")

@@ -171,7 +171,7 @@ def build_entry(
         scim_type=storable(scim_type[:40]),
         duration_ms=duration_ms,
         resource_type=resource_type,
-        resource_id=storable(str(resource_id)[:64]),
+        resource_id=storable(redact_secrets(str(resource_id))[:64]),
         summary=storable(redact_secrets(summary)[:300]),
         client_address=address(request),
         request_size=body_size(request),

@@ -34,7 +34,6 @@ from .attributes import USER, Attribute, ResourceType, Schema
 from .json_queries import ArrayCondition, JsonArrayAny
 
 MAX_FILTER_LENGTH = 2000
-STRING_OPS = ("eq", "ne", "co", "sw", "ew", "pr")
 
 
 def invalid(detail: str) -> ScimError:
@@ -152,7 +151,7 @@ class FilterTranslator:
                 return Q(data_has(self.keys(path)))
             if sub is None:
                 raise invalid(f"Compare a sub-attribute of {attr.name}, e.g. {attr.name}.value.")
-            conditions = [ArrayCondition(sub.name, op, value, sub.case_exact, sub.type)]
+            conditions = [array_condition(attr, sub, op, value)]
             if path.item_filter is not None:
                 conditions += self.item_conditions(attr, path.item_filter)
             return Q(JsonArrayAny(self.keys(path), conditions))
@@ -185,11 +184,10 @@ class FilterTranslator:
             return self.item_conditions(attr, node.expr1) + self.item_conditions(attr, node.expr2)
         if isinstance(node, ast.AttrExpr) and isinstance(node.attr_path.attr_name, str):
             sub = attr.sub(node.attr_path.attr_name)
-            op = node.value.lower()
-            if sub is None or op not in STRING_OPS or op == "ne":
-                raise invalid(f"Unsupported condition in {attr.name}[...].")
+            if sub is None:
+                raise invalid(f"{attr.name} has no sub-attribute '{node.attr_path.attr_name}'.")
             value = node.comp_value.value if node.comp_value is not None else None
-            return [ArrayCondition(sub.name, op, value, sub.case_exact, sub.type)]
+            return [array_condition(attr, sub, node.value.lower(), value)]
         raise invalid(f"Use conditions joined by 'and' in {attr.name}[...].")
 
     # --- group members ----------------------------------------------------------------
@@ -206,6 +204,17 @@ class FilterTranslator:
         if user_id is None:
             return Q(pk__in=[])  # not an id we could have issued: matches nothing
         return Q(Exists(memberships().filter(user_id=user_id)))
+
+
+def array_condition(attr: Attribute, sub: Attribute, op: str, value: str | None) -> ArrayCondition:
+    """A condition on one value of a multi-valued attribute: eq, co, sw, ew or pr on
+    strings, eq or pr on booleans (ne is the negation of the whole comparison)."""
+    supported = ("eq", "pr") if sub.type == "boolean" else ("eq", "co", "sw", "ew", "pr")
+    if op not in supported:
+        raise invalid(f"The operator '{op}' is not supported for {attr.name}.{sub.name}.")
+    if op != "pr" and value is None:
+        raise invalid(f"'{op}' needs a value.")
+    return ArrayCondition(sub.name, op, value, sub.case_exact, sub.type)
 
 
 def memberships():

@@ -247,7 +247,7 @@ class ScimUserList(MspScoped, generics.ListAPIView):
     search_fields = ["user_name", "display_name", "work_email", "department", "title"]
 
     def get_queryset(self) -> QuerySet[ScimUser]:
-        users = self.get_site().scim_users.select_related("manager")
+        users = self.get_site().scim_users.live().select_related("manager")
         return users.order_by(Lower("user_name"), "id")
 
 
@@ -266,8 +266,10 @@ class ScimGroupList(MspScoped, generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[ScimGroup]:
         # A count per group shown, not a join of every membership of the site.
-        member_count = subquery_count(Membership.objects.all(), "group")
-        groups = self.get_site().scim_groups.annotate(member_count=member_count)
+        member_count = subquery_count(
+            Membership.objects.filter(user__deleted_at__isnull=True), "group"
+        )
+        groups = self.get_site().scim_groups.live().annotate(member_count=member_count)
         return groups.order_by(Lower("display_name"), "id")
 
 

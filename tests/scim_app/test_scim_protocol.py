@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from django.db import connection
 
 from scim_app.resources import users
 
@@ -94,7 +93,7 @@ def test_database_errors_do_not_leak_constraint_names(contoso_scim):
         contoso_scim.post("Users", {"userName": "DUP@contoso.example"}), 409, "uniqueness"
     )
     assert "scim_user_username_unique_per_site" not in body["detail"]
-    assert connection.vendor in ("postgresql", "sqlite")
+    assert "constraint" not in body["detail"].lower() and "unique" not in body["detail"].lower()
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
