@@ -8,8 +8,10 @@ class ScimAppConfig(AppConfig):
     def ready(self) -> None:
         from sat_portal import housekeeping
 
-        from .provisioning_log import retention
+        from .provisioning_log import activity, retention
         from .resources import lifecycle
 
+        # The rollup before the retention, so no hour is pruned before it is counted.
+        housekeeping.register(activity.rollup_job)
         housekeeping.register(retention.prune_job)
         housekeeping.register(lifecycle.purge_expired)

@@ -7,6 +7,8 @@ case) is written once and answered the same way by both.
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from scim_app.resources import lifecycle
+
 from .models import MSP, Site
 
 DUPLICATE_NAME = "Your MSP already has a site with this name."
@@ -60,3 +62,14 @@ def set_sat_enabled(site: Site, enabled: bool) -> None:
         return
     site.sat_enabled = enabled
     site.save(update_fields=["sat_enabled"])
+
+
+def delete_site(site: Site, typed_name: str) -> None:
+    """Delete `site` and everything of it: its provisioned users and groups, credentials
+    and provisioning log. Only when `typed_name` is its name (ignoring case and spaces
+    around it): the console asks for it, as the deletion cannot be undone."""
+    if typed_name.strip().casefold() != site.name.casefold():
+        raise ValidationError({"name": ["Type the site's name exactly to delete it."]})
+    with transaction.atomic():
+        lifecycle.delete_site_data(site)
+        site.delete()

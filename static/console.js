@@ -40,3 +40,64 @@ document.addEventListener("click", async (event) => {
     }, FEEDBACK_MS),
   );
 });
+
+// Destructive actions ask first: <form data-confirm="question" data-confirm-action="Revoke">
+// opens an accessible modal dialog; confirming adds confirmed=yes and submits. Without
+// script the server answers with a confirmation page instead (console/confirm.html).
+function confirmDialog(question, action) {
+  const dialog = document.createElement("dialog");
+  dialog.className = "confirm";
+  dialog.setAttribute("aria-labelledby", "confirm-title");
+  dialog.setAttribute("aria-describedby", "confirm-question");
+  const title = document.createElement("h2");
+  title.id = "confirm-title";
+  title.textContent = "Are you sure?";
+  const text = document.createElement("p");
+  text.id = "confirm-question";
+  text.textContent = question;
+  const buttons = document.createElement("div");
+  buttons.className = "buttons";
+  const confirm = document.createElement("button");
+  confirm.type = "button";
+  confirm.className = "danger";
+  confirm.textContent = action;
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.textContent = "Cancel";
+  buttons.append(confirm, cancel);
+  dialog.append(title, text, buttons);
+  document.body.append(dialog);
+  return new Promise((resolve) => {
+    const close = (answer) => {
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    confirm.addEventListener("click", () => close(true));
+    cancel.addEventListener("click", () => close(false));
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      close(false);
+    });
+    dialog.showModal();
+    cancel.focus();
+  });
+}
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (!form || form.querySelector('input[name="confirmed"]')) return;
+  event.preventDefault();
+  const opener = event.submitter || document.activeElement;
+  const action = form.dataset.confirmAction || (event.submitter && event.submitter.textContent) || "Confirm";
+  if (await confirmDialog(form.dataset.confirm, action.trim())) {
+    const confirmed = document.createElement("input");
+    confirmed.type = "hidden";
+    confirmed.name = "confirmed";
+    confirmed.value = "yes";
+    form.append(confirmed);
+    form.submit();
+  } else if (opener && opener.focus) {
+    opener.focus();
+  }
+});

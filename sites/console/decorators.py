@@ -61,3 +61,24 @@ def require_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         return view(request, *args, **kwargs)
 
     return post_only
+
+
+CONFIRMED = "confirmed"
+
+
+def confirmation_page(
+    request: HttpRequest, question: str, *, action: str, cancel_url: str
+) -> HttpResponse | None:
+    """Destructive actions ask first. With script, the page's dialog (static/console.js)
+    asks and adds `confirmed=yes` to the form; without it, this answers the first POST
+    with a page that asks and, confirmed, posts the same form again. None once confirmed."""
+    if request.POST.get(CONFIRMED) == "yes":
+        return None
+    fields = [
+        (key, value)
+        for key, values in request.POST.lists()
+        if key not in ("csrfmiddlewaretoken", CONFIRMED)
+        for value in values
+    ]
+    ctx = {"question": question, "action": action, "fields": fields, "cancel_url": cancel_url}
+    return render(request, "console/confirm.html", ctx)

@@ -1,12 +1,35 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from .views import api_keys, entra, sites
+from .views import api_keys, entra, overview, provisioned, sites
+
+SITE = "sites/<uuid:public_id>/"
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 app_name = "console"
 
 urlpatterns = [
     path("", sites.site_list, name="list"),
     path("sites/add/", sites.site_add, name="add"),
+    path(SITE, overview.overview, name="site"),
+    path(f"{SITE}rename/", overview.rename, name="rename"),
+    path(f"{SITE}delete/", overview.delete_site, name="delete"),
+    path(f"{SITE}hold/", overview.set_hold, name="hold"),
+    path(f"{SITE}held/", overview.held_deletes, name="held_deletes"),
+    path(f"{SITE}alert/acknowledge/", overview.acknowledge_alert, name="acknowledge_alert"),
+    path(f"{SITE}users/", provisioned.user_list, name="site_users"),
+    path(f"{SITE}users/<uuid:user_id>/", provisioned.user_detail, name="site_user"),
+    path(f"{SITE}groups/", provisioned.group_list, name="site_groups"),
+    path(f"{SITE}groups/<uuid:group_id>/", provisioned.group_detail, name="site_group"),
+    re_path(
+        rf"^sites/(?P<public_id>{UUID})/(?P<kind>users|groups)/(?P<resource_id>{UUID})/restore/$",
+        provisioned.restore,
+        name="restore",
+    ),
+    re_path(
+        rf"^sites/(?P<public_id>{UUID})/(?P<kind>users|groups)/(?P<resource_id>{UUID})/purge/$",
+        provisioned.purge,
+        name="purge",
+    ),
     path("sites/<uuid:public_id>/sat/", entra.site_sat, name="sat"),
     path("sites/<uuid:public_id>/sat/enabled/", sites.set_sat_enabled, name="set_sat_enabled"),
     path(

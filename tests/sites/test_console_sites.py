@@ -237,7 +237,13 @@ def test_adding_a_site_needs_the_csrf_token(alice):
 
 def test_alice_disables_and_enables_training(alice_client, contoso):
     url = f"/sites/{contoso.public_id}/sat/enabled/"
-    assert alice_client.post(url, {"enabled": "false"}).status_code == 302
+    # Without the page's dialog (no script), disabling asks on a page of its own first.
+    asked = alice_client.post(url, {"enabled": "false"})
+    assert asked.status_code == 200 and b"Are you sure?" in asked.content
+    assert b'name="confirmed" value="yes"' in asked.content
+    contoso.refresh_from_db()
+    assert contoso.sat_enabled
+    assert alice_client.post(url, {"enabled": "false", "confirmed": "yes"}).status_code == 302
     contoso.refresh_from_db()
     assert not contoso.sat_enabled
     alice_client.post(url, {"enabled": "true"})

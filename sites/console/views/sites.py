@@ -8,12 +8,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from sites import services, status
 from sites.access import Principal
 
-from ..decorators import console_view, require_post, site_or_404
+from ..decorators import confirmation_page, console_view, require_post, site_or_404
 from ..forms import SatEnabledForm, SiteForm, SiteSearchForm
 
 SITES_PER_PAGE = 50
@@ -56,12 +58,24 @@ def site_add(request: HttpRequest, principal: Principal) -> HttpResponse:
 @require_post
 @console_view(admin=True)
 def set_sat_enabled(request: HttpRequest, principal: Principal, public_id: UUID) -> HttpResponse:
+    """From the Sites list or the site's own page (`next`, a path of ours)."""
     site = site_or_404(principal, public_id)
     form = SatEnabledForm(request.POST)
-    if form.is_valid():
-        services.set_sat_enabled(site, form.cleaned_data["enabled"])
-        state = "enabled" if site.sat_enabled else "disabled"
-        messages.success(request, f"Security Awareness Training {state} for “{site.name}”.")
-    else:
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts=None):
+        next_url = reverse("console:list")
+    if not form.is_valid():
         messages.error(request, "Choose whether to enable or disable training.")
-    return redirect("console:list")
+        return redirect(next_url)
+    if not form.cleaned_data["enabled"]:
+        question = (
+            f"Disable Security Awareness Training for “{site.name}”? Entra's requests for "
+            "it are refused until training is enabled again."
+        )
+        page = confirmation_page(request, question, action="Disable training", cancel_url=next_url)
+        if page:
+            return page
+    services.set_sat_enabled(site, form.cleaned_data["enabled"])
+    state = "enabled" if site.sat_enabled else "disabled"
+    messages.success(request, f"Security Awareness Training {state} for “{site.name}”.")
+    return redirect(next_url)
