@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from sat_portal.queries import CappedPaginator
+from sites.models import Staff
 from sites.signin import ThrottledAdminAuthenticationForm
 
 
@@ -23,6 +24,14 @@ class SupportAdminSite(admin.AdminSite):
     index_title = "Provisioned data, sites and credentials"
     # Locked against password guessing exactly like the console's sign-in.
     login_form = ThrottledAdminAuthenticationForm
+
+    def each_context(self, request: HttpRequest) -> dict:
+        # "View site" leads to the console, which only MSP staff may use: support staff
+        # would land on a 403 page pointing back here.
+        context = super().each_context(request)
+        if not Staff.objects.filter(user_id=request.user.pk).exists():
+            context["site_url"] = None
+        return context
 
 
 def admin_link(obj, label: str | None = None) -> str:

@@ -4,6 +4,8 @@ Root is a superuser, Sam is support staff (view-only), Bob is no admin user. The
 rows come from real SCIM requests by Contoso's Entra (contoso_scim) where it matters.
 """
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
@@ -159,3 +161,25 @@ def test_log_pages_need_the_same_number_of_queries_for_3_or_30_rows(staff, conto
     big = [count_queries(staff, url) for url in pages(populate(30))]
     assert big == small
     assert max(big) <= 10
+
+
+def test_the_log_list_reads_status_and_summary_first_with_human_titles(staff, requests_from_entra):
+    page = staff.get(LOG).text
+    headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', page)
+    assert headers[:4] == ["created", "site", "status", "summary"]
+    assert "SCIM error type" in page and "scimType" not in page.split("<tbody")[0]
+
+
+def test_support_staff_are_not_sent_to_the_console(sam, root, alice):
+    from django.test import Client
+
+    support = Client()
+    support.force_login(sam)
+    assert "View site" not in support.get(reverse("admin:index")).text
+    forbidden = support.get("/")
+    assert forbidden.status_code == 403 and "Go to SAT Portal support" in forbidden.text
+    alice.is_staff = True
+    alice.save()
+    both = Client()
+    both.force_login(alice)  # an MSP admin who is also admin staff: the console is hers
+    assert "View site" in both.get(reverse("admin:index")).text
