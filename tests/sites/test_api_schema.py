@@ -24,7 +24,9 @@ def test_the_docs_load_swagger_ui_from_our_own_static_files(client):
     assets = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert "/api/v1/docs/?script=" in assets
     for asset in assets:
-        assert asset.startswith(("/static/drf_spectacular_sidecar/", "/api/v1/docs/")), asset
+        assert asset.startswith(
+            ("/static/drf_spectacular_sidecar/", "/static/api/", "/api/v1/docs/")
+        ), asset
         assert client.get(asset).status_code == 200, asset
     assert "https://" not in page and "//cdn" not in page
     # The Content-Security-Policy allows no inline script: Swagger UI starts from a file.
