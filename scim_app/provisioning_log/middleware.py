@@ -1,10 +1,13 @@
-"""Writes one provisioning-log row per request under /api/v2/scim.
+"""Writes one provisioning-log row per request under /api/v2/scim, and per request to the
+OAuth token endpoint (Entra fetching the access token it then calls SCIM with).
 
-Two rules: logging never changes the SCIM answer (a failed insert goes to the server
-log, the response goes out unchanged), and secrets are never stored (no Authorization
-header, no credential plaintext, no password values).
+Two rules: logging never changes the answer (a failed insert goes to the server log, the
+response goes out unchanged), and secrets are never stored (no Authorization header, no
+credential plaintext, no password values, and nothing of a token request's body or
+answer, which hold the client secret and the access token).
 """
 
+import json
 import logging
 import re
 import time
@@ -14,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 
-from scim_app.endpoint.guard import SCIM_PREFIX
+from scim_app.endpoint import OAUTH_ENDPOINT, SCIM_PREFIX
 from scim_app.models import ProvisioningLogEntry
 from sites.credentials import redact_secrets, scim_bearer
 
@@ -26,8 +29,17 @@ RESOURCE_PATH = re.compile(r"^/(?P<type>Users|Groups)(?:/(?P<id>[^/]+))?/?$")
 RESOURCE_TYPES = {"Users": "User", "Groups": "Group"}
 
 
+def is_token_request(request: HttpRequest) -> bool:
+    return request.path.rstrip("/") == OAUTH_ENDPOINT
+
+
+def is_logged(request: HttpRequest) -> bool:
+    return request.path.startswith(SCIM_PREFIX) or is_token_request(request)
+
+
 class ProvisioningLogMiddleware:
-    """Records each request under /api/v2/scim after it has been answered.
+    """Records each request under /api/v2/scim, and each token request, after it has
+    been answered.
 
     It sits just outside `ScimRequestGuard`, so it also sees the guard's 413s and the
     500s it makes of unexpected errors. It writes after the view returns, outside the
@@ -42,7 +54,7 @@ class ProvisioningLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(SCIM_PREFIX):
+        if not is_logged(request):
             return self.get_response(request)
         started = time.monotonic()
         response = self.get_response(request)
@@ -99,6 +111,47 @@ def fallback_summary(method: str, scim_path: str, status: int, scim_type: str) -
 def build_entry(
     request: HttpRequest, response: HttpResponse, duration_ms: int
 ) -> ProvisioningLogEntry:
+    describe = token_request_fields if is_token_request(request) else scim_request_fields
+    # Set by the SCIM auth hook or the token endpoint; absent when the request was refused
+    # before they ran (413, a token request's bad form), or by the rate limit.
+    check = getattr(request, "credential_check", None) or scim_bearer.unchecked(
+        request.headers.get("Authorization", "")
+    )
+    return ProvisioningLogEntry(
+        site=check.site,
+        credential_kind=check.kind,
+        credential_hint=check.hint,
+        method=request.method[:10],
+        status=response.status_code,
+        duration_ms=duration_ms,
+        **describe(request, response),
+    )
+
+
+def token_request_fields(request: HttpRequest, response: HttpResponse) -> dict:
+    """A token request: its path (no query string) and the error we answered, if any;
+    never a body. Only an error answer is read: a 200 holds the access token."""
+    error = {}
+    if response.status_code >= 400:
+        try:
+            error = json.loads(response.content)
+        except ValueError:
+            error = {}
+    code = str(error.get("error") or "")
+    summary = (
+        "issued an access token"
+        if response.status_code == 200
+        else fallback_summary(request.method, "token request", response.status_code, code)
+    )
+    return {
+        "path": request.path,
+        "scim_type": code[:40],
+        "summary": summary,
+        "error_detail": cap(redact_secrets(str(error.get("error_description") or "")), 2000),
+    }
+
+
+def scim_request_fields(request: HttpRequest, response: HttpResponse) -> dict:
     scim_path = request.path[len(SCIM_PREFIX) :]
     query = request.META.get("QUERY_STRING", "")
     stored_request, _ = storable_body(request_body(request))
@@ -125,23 +178,13 @@ def build_entry(
     if not summary:
         summary = fallback_summary(request.method, scim_path, response.status_code, scim_type)
 
-    # Set by the auth hook; absent when the request was refused before it ran (413).
-    bearer = getattr(request, "scim_bearer", None) or scim_bearer.unchecked(
-        request.headers.get("Authorization", "")
-    )
-    return ProvisioningLogEntry(
-        site=bearer.site,
-        credential_kind=bearer.kind,
-        credential_hint=bearer.hint,
-        method=request.method[:10],
-        path=redact_secrets(request.path + (f"?{query}" if query else "")),
-        status=response.status_code,
-        scim_type=scim_type[:40],
-        duration_ms=duration_ms,
-        resource_type=resource_type,
-        resource_id=str(resource_id)[:64],
-        summary=redact_secrets(summary)[:300],
-        request_body=stored_request,
-        response_body=stored_answer,
-        error_detail=cap(error_detail, 2000),
-    )
+    return {
+        "path": redact_secrets(request.path + (f"?{query}" if query else "")),
+        "scim_type": scim_type[:40],
+        "resource_type": resource_type,
+        "resource_id": str(resource_id)[:64],
+        "summary": redact_secrets(summary)[:300],
+        "request_body": stored_request,
+        "response_body": stored_answer,
+        "error_detail": cap(error_detail, 2000),
+    }
