@@ -298,7 +298,9 @@ def use_the_deployment(chromium: Chromium, deployment: Deployment) -> None:
     admin.get_by_label("Username").fill(deployment.superuser)
     admin.get_by_label("Password").fill(deployment.superuser_password)
     admin.get_by_role("button", name="Log in").click()
-    expect(admin.get_by_role("heading", name="Provisioned data, sites and credentials")).to_be_visible()
+    expect(
+        admin.get_by_role("heading", name="Provisioned data, sites and credentials")
+    ).to_be_visible()
     screenshots.take(admin, "admin")
     admin_css = [
         r for r in page_log.assets() if path_of(r.url).startswith("/static/admin/css/base.")
