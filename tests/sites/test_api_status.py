@@ -22,11 +22,6 @@ from tests.support.provisioned import bare_user, make_group, make_users
 
 
 @pytest.fixture
-def alice_client(signed_in, alice):
-    return signed_in(alice)
-
-
-@pytest.fixture
 def api(alice):
     return ApiClient(key_for(alice))
 
