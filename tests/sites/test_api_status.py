@@ -45,6 +45,7 @@ def test_a_new_site_has_nothing_yet(api, contoso):
         "groups": 0,
         "last_request": None,
         "last_error": None,
+        "nearest_secret_expiry": None,
     }
 
 
