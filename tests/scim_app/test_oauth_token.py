@@ -12,13 +12,14 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
 from scim_app.endpoint import oauth as endpoint
 from scim_app.models import ProvisioningLogEntry
 from sites import services
-from sites.credentials import entra, oauth
+from sites.credentials import base, entra, oauth
 from sites.models import AccessToken, ClientSecret, OAuthClient
 from tests.conftest import ScimClient
 from tests.support.oauth import (
@@ -325,6 +326,25 @@ def test_a_repeated_parameter_is_refused(contoso_client):
         headers={"Authorization": basic(contoso_client.client_id, contoso_client.client_secret)},
     )
     assert "repeated: grant_type" in assert_error(response, 400, "invalid_request")
+
+
+def test_a_body_over_the_size_limit_is_refused_unread(contoso_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = "grant_type=client_credentials&padding=" + "x" * 1000
+    authorization = basic(contoso_client.client_id, contoso_client.client_secret)
+    response = post(body, headers={"Authorization": authorization})
+    assert "too large" in assert_error(response, 413, "invalid_request")
+
+
+def test_a_database_outage_is_a_503_to_retry_and_is_not_logged(contoso_client, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(base, "find", unreachable)
+    response = request_token(contoso_client)
+    assert "briefly unavailable" in assert_error(response, 503, "temporarily_unavailable")
+    assert response["Retry-After"] == "30"
+    assert not ProvisioningLogEntry.objects.exists()
 
 
 def test_a_trailing_slash_is_the_same_endpoint(contoso_client):
