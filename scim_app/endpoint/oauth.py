@@ -172,10 +172,10 @@ def form_of(request: HttpRequest) -> dict[str, str]:
     # A request without a body is an empty form: say which parameter it lacks.
     has_body = request.META.get("CONTENT_LENGTH") not in (None, "", "0")
     if has_body and request.content_type != FORM:
-        media = "JSON" if "json" in request.content_type else "anything else"
+        not_json = ", not JSON" if "json" in request.content_type else ""
         raise invalid_request(
             "The token request must be form-encoded (Content-Type: "
-            f"application/x-www-form-urlencoded), not {media}: "
+            f"application/x-www-form-urlencoded){not_json}: "
             "grant_type=client_credentials&client_id=...&client_secret=... "
             "(RFC 6749 section 4.4.2)."
         )

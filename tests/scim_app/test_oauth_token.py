@@ -311,6 +311,15 @@ def test_a_json_body_is_refused_with_a_clear_error(contoso_client):
     assert not AccessToken.objects.exists()
 
 
+def test_a_multipart_body_is_refused_too(contoso_client):
+    response = Client().post(
+        TOKEN_URL,
+        {"grant_type": "client_credentials"},
+        headers={"Authorization": basic(contoso_client.client_id, contoso_client.client_secret)},
+    )
+    assert "must be form-encoded" in assert_error(response, 400, "invalid_request")
+
+
 def test_parameters_in_the_url_are_refused(contoso_client):
     query = urlencode({"client_secret": contoso_client.client_secret})
     response = Client().post(

@@ -17,7 +17,7 @@ from sites.credentials import entra, oauth
 from sites.models import AccessToken, ClientSecret, OAuthClient
 from tests.conftest import ScimClient
 from tests.support.api import ApiClient
-from tests.support.oauth import fetch_access_token, issue_client_secret
+from tests.support.oauth import fetch_access_token, issue_client_secret, request_token
 
 from .conftest import assert_scim_error, create_user, entra_user, log_statements
 
@@ -67,6 +67,17 @@ def test_an_access_token_stops_at_once_not_at_its_expiry(contoso, contoso_oauth_
     assert not ScimUser.objects.exists()
     # Refused, but still Contoso's Entra calling: logged against the site.
     assert ProvisioningLogEntry.objects.filter(site=contoso, status=401).count() == 2
+
+
+def test_a_client_marked_revoked_stops_its_tokens_even_with_its_secrets_untouched(
+    contoso, contoso_client, contoso_oauth_scim
+):
+    """The SCIM lookup checks the client itself, not only that revoking it revoked its
+    secrets (as oauth.revoke_client does)."""
+    OAuthClient.objects.update(revoked_at=timezone.now())
+    assert ClientSecret.objects.usable().exists()
+    assert "revoked" in assert_unauthorized(contoso_oauth_scim.get("Users"))
+    assert request_token(contoso_client).status_code == 401
 
 
 def test_an_expired_access_token_is_refused(contoso_oauth_scim):
