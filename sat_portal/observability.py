@@ -89,8 +89,9 @@ class RequestLogMiddleware:
 
         route = route_of(request)
         status = response.status_code
-        bearer = getattr(request, "scim_bearer", None)
-        site = bearer.site if bearer is not None else None
+        # Set by the SCIM endpoint and the token endpoint for the site's credential.
+        check = getattr(request, "credential_check", None)
+        site = check.site if check is not None else None
         site_id = str(site.public_id) if site is not None else None
         REQUESTS.labels(request.method, route, str(status)).inc()
         LATENCY.labels(request.method, route).observe(duration)

@@ -40,12 +40,16 @@ def envbool(name: str, default: str) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
 
-def envint(name: str, default: str) -> int:
+def envint(name: str, default: str, *, within: tuple[int, int] | None = None) -> int:
     value = os.getenv(name, default)
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if within is not None and not within[0] <= number <= within[1]:
+        low, high = within
+        raise ImproperlyConfigured(f"{name} must be between {low} and {high}, not {number}")
+    return number
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -261,6 +265,16 @@ DEPROVISIONING_ALERT_WINDOW = envint("DEPROVISIONING_ALERT_WINDOW", "3600")
 # How long an old Secret Token keeps working after a new one is issued (seconds).
 SCIM_TOKEN_GRACE_PERIOD = envint("SCIM_TOKEN_GRACE_PERIOD", str(24 * 3600))
 
+# OAuth 2.0 client credentials (Entra's gallery requirement since 2026): a client secret
+# lasts 1 to 3 years, chosen when it is issued; this is the default (days).
+OAUTH_SECRET_LIFETIME_DAYS = envint("OAUTH_SECRET_LIFETIME_DAYS", "365", within=(365, 3 * 365))
+# Seconds an access token lasts: Microsoft's validation requires 60 minutes to 6 hours.
+OAUTH_ACCESS_TOKEN_LIFETIME = envint("OAUTH_ACCESS_TOKEN_LIFETIME", "3600", within=(3600, 21600))
+# Token requests per client id, and per client address (Entra calls from a few shared
+# addresses for every tenant: keep this one well above the number of sites per hour).
+OAUTH_TOKEN_RATE_LIMIT = os.getenv("OAUTH_TOKEN_RATE_LIMIT", "30/min")
+OAUTH_TOKEN_ADDRESS_RATE_LIMIT = os.getenv("OAUTH_TOKEN_ADDRESS_RATE_LIMIT", "300/min")
+
 # django-scim2: we keep its view skeleton (SCIMView), its auth-check hook and exception
 # classes; users, groups, filters and discovery are ours (scim_app/resources/).
 SCIM_SERVICE_PROVIDER = {
@@ -270,7 +284,8 @@ SCIM_SERVICE_PROVIDER = {
         {
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
-            "description": "The site's Secret Token, sent as Authorization: Bearer <token>.",
+            "description": "The site's Secret Token, or an access token from the token "
+            "endpoint (OAuth 2.0 client credentials), sent as Authorization: Bearer <token>.",
             "primary": True,
         }
     ],

@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from scim_app.endpoint import oauth as oauth_views
 from scim_app.endpoint import views as scim_views
 from sites.console.views import auth as console_auth
 
@@ -13,6 +14,8 @@ urlpatterns = [
     # The Tenant URL itself, without the slash that the routes below start with.
     path("api/v2/scim", scim_views.root),
     path("api/v2/scim/", include("scim_app.endpoint.urls")),
+    # The OAuth token endpoint; with or without a trailing slash, never redirected.
+    re_path(r"^api/v2/oauth/token/?$", oauth_views.token, name="oauth_token"),
     path("api/v1/", include("sites.api.urls")),
     path("admin/", admin.site.urls),
     path("accounts/login/", console_auth.sign_in, name="login"),

@@ -19,13 +19,16 @@ from sat_portal.queries import subquery_count
 from scim_app.models import ProvisioningLogEntry, ScimGroup, ScimUser
 from scim_app.provisioning_log.queries import last_error, last_request
 
-from .credentials import KINDS, api_keys, scim_tokens
+from .credentials import KINDS, api_keys, oauth, scim_tokens
 from .credentials.base import Via
 from .models import (
     MSP,
+    AccessToken,
     ApiKey,
+    ClientSecret,
     CredentialEvent,
     CredentialState,
+    OAuthClient,
     ScimToken,
     Site,
     Staff,
@@ -83,6 +86,7 @@ class SiteAdmin(UuidSearchMixin, SupportAdmin):
         "user_count",
         "group_count",
         "usable_token_count",
+        "usable_secret_count",
         "last_request_at",
         "last_request_status",
     )
@@ -107,6 +111,7 @@ class SiteAdmin(UuidSearchMixin, SupportAdmin):
                 user_count=subquery_count(ScimUser.objects.live(), "site"),
                 group_count=subquery_count(ScimGroup.objects.live(), "site"),
                 usable_token_count=subquery_count(ScimToken.objects.usable(), "site"),
+                usable_secret_count=subquery_count(ClientSecret.objects.usable(), "site"),
                 last_request_at=Subquery(latest.values("created")[:1]),
                 last_request_status=Subquery(latest.values("status")[:1]),
             )
@@ -124,6 +129,12 @@ class SiteAdmin(UuidSearchMixin, SupportAdmin):
     def usable_token_count(self, obj: Site):
         return changelist_link(ScimToken, str(obj.usable_token_count), site=obj.pk, state="usable")
 
+    @admin.display(description="active client secrets", ordering="usable_secret_count")
+    def usable_secret_count(self, obj: Site):
+        return changelist_link(
+            ClientSecret, str(obj.usable_secret_count), site=obj.pk, state="usable"
+        )
+
     @admin.display(description="last SCIM request", ordering="last_request_at")
     def last_request_at(self, obj: Site):
         return obj.last_request_at
@@ -134,7 +145,10 @@ class SiteAdmin(UuidSearchMixin, SupportAdmin):
 
     @admin.display(description="Entra integration")
     def integration(self, obj: Site):
-        lines = [("active tokens", str(obj.usable_token_count))]
+        lines = [
+            ("active tokens", str(obj.usable_token_count)),
+            ("active client secrets", str(obj.usable_secret_count)),
+        ]
         for label, entry in (("last request", last_request(obj)), ("last error", last_error(obj))):
             lines.append(
                 (label, admin_link(entry, f"{entry.created:%Y-%m-%d %H:%M:%S} {entry}"))
@@ -173,25 +187,16 @@ class CredentialStateFilter(admin.SimpleListFilter):
         if self.value() == "usable":
             return queryset.usable()
         if self.value() in CredentialState.values:
-            return queryset.filter(state_filter(self.value()))
+            return queryset.filter(state_filter(self.value(), queryset.model.EXPIRING_WITHIN))
         return queryset
 
 
-class CredentialAdmin(ViewOnlyAdmin):
-    """Credentials, shown by hint. `fields` lists what is shown, so the hash column is
-    never on a page; nor may a URL filter on it. They are issued where the plaintext
-    can be shown once (the console, the API, a command); here they can only be revoked."""
+class RevocableAdmin(ViewOnlyAdmin):
+    """Records that may only be revoked here, by superusers, with the rule the console
+    calls (`revoke_one`), which also writes the audit trail."""
 
-    hash_field = "secret_hash"
     actions = ("revoke",)
     noun = "credential"
-
-    def lookup_allowed(self, lookup, value, request=None):
-        # Filtering on the hash in the URL would let anyone who can list credentials test
-        # whether a given secret is valid.
-        if lookup.split("__")[0] == self.hash_field:
-            return False
-        return super().lookup_allowed(lookup, value, request)
 
     def has_revoke_permission(self, request) -> bool:
         opts = self.model._meta
@@ -204,6 +209,21 @@ class CredentialAdmin(ViewOnlyAdmin):
     def revoke(self, request: HttpRequest, queryset):
         revoked = sum(self.revoke_one(credential, request) for credential in queryset)
         self.message_user(request, f"Revoked {revoked} {self.noun}(s).", messages.SUCCESS)
+
+
+class CredentialAdmin(RevocableAdmin):
+    """Credentials, shown by hint. `fields` lists what is shown, so the hash column is
+    never on a page; nor may a URL filter on it. They are issued where the plaintext
+    can be shown once (the console, the API, a command); here they can only be revoked."""
+
+    hash_field = "secret_hash"
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Filtering on the hash in the URL would let anyone who can list credentials test
+        # whether a given secret is valid.
+        if lookup.split("__")[0] == self.hash_field:
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="secret", ordering="hint")
     def hint_display(self, obj):
@@ -231,8 +251,24 @@ class CredentialAdmin(ViewOnlyAdmin):
         )
 
 
+class SiteCredentialAdmin(CredentialAdmin):
+    """A site's credentials, filtered by site (type to search) and state."""
+
+    list_filter = (SiteFilter, CredentialStateFilter)
+    list_select_related = ("site__msp", "created_by")
+    search_fields = ("site__name", "site__msp__name", "hint")
+    Media = AutocompleteFilterMedia
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    @admin.display(description="MSP", ordering="site__msp__name")
+    def msp(self, obj):
+        return obj.site.msp
+
+
 @admin.register(ScimToken)
-class ScimTokenAdmin(CredentialAdmin):
+class ScimTokenAdmin(SiteCredentialAdmin):
     list_display = (
         "hint_display",
         "site",
@@ -244,10 +280,7 @@ class ScimTokenAdmin(CredentialAdmin):
         "revoked_at",
         "state",
     )
-    list_filter = (SiteFilter, CredentialStateFilter)
     noun = "token"
-    list_select_related = ("site__msp", "created_by")
-    search_fields = ("site__name", "site__msp__name", "hint")
     fields = (
         "hint_display",
         "site",
@@ -260,17 +293,88 @@ class ScimTokenAdmin(CredentialAdmin):
         "events",
     )
     readonly_fields = fields
-    Media = AutocompleteFilterMedia
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("site__msp", "created_by")
 
     def revoke_one(self, credential: ScimToken, request: HttpRequest) -> bool:
         return scim_tokens.revoke_token(credential, by=request.user, via=Via.ADMIN)
 
+
+@admin.register(OAuthClient)
+class OAuthClientAdmin(RevocableAdmin):
+    """Sites' OAuth clients. Revoking one revokes its secrets (each in the audit trail)
+    and so its access tokens; the site's next secret comes with a new client id."""
+
+    list_display = ("client_id", "site", "msp", "created_at", "created_by", "revoked_at")
+    list_filter = (SiteFilter,)
+    list_select_related = ("site__msp", "created_by")
+    search_fields = ("client_id", "site__name", "site__msp__name")
+    noun = "client"
+    fields = (*list_display, "secrets")
+    readonly_fields = fields
+    Media = AutocompleteFilterMedia
+
+    def revoke_one(self, credential: OAuthClient, request: HttpRequest) -> bool:
+        return oauth.revoke_client(credential, by=request.user, via=Via.ADMIN)
+
     @admin.display(description="MSP", ordering="site__msp__name")
-    def msp(self, obj: ScimToken):
+    def msp(self, obj: OAuthClient):
         return obj.site.msp
+
+    @admin.display(description="client secrets")
+    def secrets(self, obj: OAuthClient):
+        return format_html_join(
+            "",
+            "<div>{} {}</div>",
+            ((admin_link(secret), secret.state.label) for secret in obj.secrets.all()),
+        )
+
+
+@admin.register(ClientSecret)
+class ClientSecretAdmin(SiteCredentialAdmin):
+    """OAuth client secrets. MSP admins issue and revoke them in the console or the API;
+    their plaintext is shown there once."""
+
+    list_display = (
+        "hint_display",
+        "client",
+        "site",
+        "msp",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+        "state",
+    )
+    noun = "client secret"
+    list_select_related = ("site__msp", "client", "created_by")
+    search_fields = ("site__name", "site__msp__name", "hint", "client__client_id")
+    fields = (*list_display, "events")
+    readonly_fields = fields
+
+    def revoke_one(self, credential: ClientSecret, request: HttpRequest) -> bool:
+        return oauth.revoke_secret(credential, by=request.user, via=Via.ADMIN)
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(SiteCredentialAdmin):
+    """Access tokens minted at the token endpoint, an hour or a few each. Not revoked one
+    by one: revoking their client secret stops them all."""
+
+    actions = ()
+    list_display = (
+        "hint_display",
+        "secret",
+        "site",
+        "msp",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "state",
+    )
+    list_select_related = ("site__msp", "secret")
+    search_fields = ("site__name", "site__msp__name", "hint", "secret__hint")
+    fields = list_display
+    readonly_fields = fields
 
 
 @admin.register(ApiKey)

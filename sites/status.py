@@ -6,12 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from sat_portal.queries import subquery_count
 from scim_app.models import ProvisioningLogEntry, ScimGroup, ScimUser
 from scim_app.provisioning_log import queries as provisioning_log
 
-from .models import ScimToken, Site
+from .models import ClientSecret, HashedSecret, ScimToken, Site
+
+# The credentials Entra may use for a site: Secret Tokens and OAuth client secrets.
+ENTRA_CREDENTIALS = (ScimToken, ClientSecret)
 
 
 def with_counts(sites: QuerySet[Site]) -> QuerySet[Site]:
@@ -27,11 +31,15 @@ def with_counts(sites: QuerySet[Site]) -> QuerySet[Site]:
 
 class EntraStatus:
     """A site's Microsoft Entra integration, as the Sites list, the settings page and the
-    API's status show it.
+    API's status show it, whichever way Entra authenticates (a Secret Token, OAuth client
+    credentials, or both while moving from one to the other).
 
     `last_request` is when Entra last called for the site, as the provisioning log
     recorded it (also a request refused because its token was revoked or expired, or
-    because training is disabled: Entra is still trying).
+    because training is disabled: Entra is still trying; and its token requests).
+    `secret_expires_at` is when the first of its usable client secrets expires, and
+    `secret_expiring` whether that is within 30 days: Entra stops then, unless given a
+    newer secret first.
     """
 
     NOT_CONFIGURED = "Not configured"
@@ -39,22 +47,39 @@ class EntraStatus:
     PROVISIONING = "Provisioning"
     EXPIRED = "Token expired"
     REVOKED = "Token revoked"
+    CLIENT_EXPIRED = "Client secret expired"
+    CLIENT_REVOKED = "Client secret revoked"
     SAT_DISABLED = "Training disabled"
 
-    def __init__(self, site: Site, site_tokens: list[ScimToken], last_request: datetime | None):
+    def __init__(self, site: Site, credentials: list[HashedSecret], last_request: datetime | None):
+        """`credentials`: the site's Secret Tokens and client secrets, every state."""
         self.last_request = last_request
-        newest = max(site_tokens, key=lambda t: (t.created_at, t.pk), default=None)
+        self.secret_expires_at = min(
+            (c.expires_at for c in credentials if isinstance(c, ClientSecret) and c.is_usable),
+            default=None,
+        )
+        newest = max(credentials, key=lambda c: (c.created_at, c.pk), default=None)
         if not site.sat_enabled:
-            # Entra's requests are refused whatever the tokens: say why.
+            # Entra's requests are refused whatever the credentials: say why.
             self.label = self.SAT_DISABLED
         elif newest is None:
             self.label = self.NOT_CONFIGURED
-        elif not any(t.is_usable for t in site_tokens):
-            self.label = self.REVOKED if newest.revoked_at else self.EXPIRED
+        elif not any(c.is_usable for c in credentials):
+            # What Entra was given last is what it is failing with.
+            if isinstance(newest, ClientSecret):
+                self.label = self.CLIENT_REVOKED if newest.revoked_at else self.CLIENT_EXPIRED
+            else:
+                self.label = self.REVOKED if newest.revoked_at else self.EXPIRED
         elif last_request is None:
             self.label = self.WAITING
         else:
             self.label = self.PROVISIONING
+
+    @property
+    def secret_expiring(self) -> bool:
+        if self.secret_expires_at is None:
+            return False
+        return self.secret_expires_at <= timezone.now() + ClientSecret.EXPIRING_WITHIN
 
     @property
     def css(self) -> str:
@@ -64,6 +89,8 @@ class EntraStatus:
             self.PROVISIONING: "ok",
             self.EXPIRED: "bad",
             self.REVOKED: "bad",
+            self.CLIENT_EXPIRED: "bad",
+            self.CLIENT_REVOKED: "bad",
             self.SAT_DISABLED: "muted",
         }[self.label]
 
@@ -71,16 +98,22 @@ class EntraStatus:
         return self.label
 
 
-TOKEN_STATUS_FIELDS = ("site_id", "created_at", "revoked_at", "expires_at")
+STATUS_FIELDS = ("site_id", "created_at", "revoked_at", "expires_at")
+
+
+def credentials_of(sites: list[Site]) -> dict[int, list[HashedSecret]]:
+    """Every Entra credential of `sites` by site id (what the status needs of them): one
+    query per kind, however many sites."""
+    by_site: dict[int, list[HashedSecret]] = defaultdict(list)
+    for model in ENTRA_CREDENTIALS:
+        for credential in model.objects.filter(site__in=sites).only(*STATUS_FIELDS).order_by():
+            by_site[credential.site_id].append(credential)
+    return by_site
 
 
 def attach_statuses(sites: list[Site]) -> None:
-    """Set `site.entra` on each site of a `with_counts()` page with one query for all
-    their tokens, however many sites."""
-    by_site: dict[int, list[ScimToken]] = defaultdict(list)
-    tokens_of_page = ScimToken.objects.filter(site__in=sites).only(*TOKEN_STATUS_FIELDS)
-    for token in tokens_of_page.order_by():
-        by_site[token.site_id].append(token)
+    """Set `site.entra` on each site of a `with_counts()` page."""
+    by_site = credentials_of(sites)
     for site in sites:
         site.entra = EntraStatus(site, by_site[site.pk], site.last_request_at)
 
@@ -96,18 +129,19 @@ class ProvisioningSummary:
 
 
 def provisioning_summary(
-    site: Site, site_tokens: list[ScimToken] | None = None
+    site: Site, credentials: list[HashedSecret] | None = None
 ) -> ProvisioningSummary:
     """A site's provisioning status, for the settings page and the API's `status`: the
-    one place that decides what the console and the API say about it."""
-    if site_tokens is None:
-        site_tokens = list(site.scim_tokens.only(*TOKEN_STATUS_FIELDS))
+    one place that decides what the console and the API say about it. `credentials`:
+    the site's Secret Tokens and client secrets, if the caller has them already."""
+    if credentials is None:
+        credentials = credentials_of([site])[site.pk]
     counts = site.scim_users.live().aggregate(
         users=Count("pk"), active_users=Count("pk", filter=Q(active=True))
     )
     request = provisioning_log.last_request(site)
     return ProvisioningSummary(
-        entra=EntraStatus(site, site_tokens, request.created if request else None),
+        entra=EntraStatus(site, credentials, request.created if request else None),
         users=counts["users"],
         active_users=counts["active_users"],
         groups=site.scim_groups.live().count(),

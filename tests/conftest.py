@@ -3,6 +3,8 @@
 Alice is an admin of Northwind IT (an MSP) and Bob a read-only engineer there; their
 sites are Contoso and Fabrikam. Charlie works for another MSP, Tailspin, whose site
 Woodgrove must never be visible to Alice or Bob, nor Contoso's data to Woodgrove's token.
+Each site's Entra calls with a Secret Token (`contoso_scim`) or, through OAuth 2.0 client
+credentials, with an access token (`contoso_oauth_scim`).
 """
 
 import json
@@ -12,10 +14,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 
 from sites.credentials import scim_tokens
 from sites.models import MSP, Site, Staff
+from tests.support.oauth import ClientCredentials, fetch_access_token, issue_client_secret
 
 PASSWORD = "correct-horse-battery-staple"
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +41,6 @@ def pytest_configure(config):
 def fresh_counters():
     """Rate limits, sign-in locks and the guard count in the cache: each test starts at 0
     (sites and addresses repeat from test to test)."""
-    from django.core.cache import cache
 
     cache.clear()
     yield
@@ -176,3 +179,20 @@ def fabrikam_scim(fabrikam):
 def woodgrove_scim(woodgrove):
     _, plaintext = scim_tokens.issue_token(woodgrove, via="command")
     return ScimClient(plaintext)
+
+
+@pytest.fixture
+def contoso_client(contoso, fresh_counters) -> ClientCredentials:
+    """Contoso's OAuth client id and a secret of it, as Entra is given them."""
+    return issue_client_secret(contoso)
+
+
+@pytest.fixture
+def contoso_oauth_scim(contoso_client) -> ScimClient:
+    """Contoso's Entra calling SCIM with an access token from the token endpoint."""
+    return ScimClient(fetch_access_token(contoso_client))
+
+
+@pytest.fixture
+def fabrikam_client(fabrikam, fresh_counters) -> ClientCredentials:
+    return issue_client_secret(fabrikam)

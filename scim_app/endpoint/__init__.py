@@ -1,3 +1,5 @@
-"""The SCIM endpoint under /api/v2/scim: authentication, request guards, errors, views."""
+"""The SCIM endpoint under /api/v2/scim: authentication, request guards, errors, views;
+and the OAuth 2.0 token endpoint beside it, whose access tokens it accepts."""
 
 SCIM_PREFIX = "/api/v2/scim"
+OAUTH_ENDPOINT = "/api/v2/oauth/token"

@@ -22,7 +22,7 @@ class SiteCredentialAuth(SCIMAuthCheckMiddleware):
         request.scim_site = None
         try:
             # Kept for the provisioning log and the metrics, also when refused.
-            request.scim_bearer = bearer = scim_bearer.check(
+            request.credential_check = bearer = scim_bearer.check(
                 request.headers.get("Authorization", "")
             )
         except Exception as exc:

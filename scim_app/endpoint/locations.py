@@ -1,15 +1,27 @@
-"""Absolute URLs of the SCIM endpoint: the Tenant URL and each resource's meta.location."""
+"""Absolute URLs of the SCIM endpoint and its token endpoint: the Tenant URL and Token
+Endpoint that Entra is given, and each resource's meta.location."""
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
 
-def tenant_url(request: HttpRequest) -> str:
-    """The URL to paste into Entra's Tenant URL field, e.g. https://host/api/v2/scim."""
+def tenant_url(request: HttpRequest | None = None) -> str:
+    """The URL to paste into Entra's Tenant URL field, e.g. https://host/api/v2/scim:
+    SCIM_BASE_URL when set, else built from the request (without one, from PUBLIC_URL)."""
     if settings.SCIM_BASE_URL:
         return settings.SCIM_BASE_URL
+    path = reverse("scim:root").rstrip("/")
+    if request is None:
+        return settings.PUBLIC_URL + path
     # Every resource's meta.location starts with it: build it once per request.
     if not hasattr(request, "_tenant_url"):
-        request._tenant_url = request.build_absolute_uri(reverse("scim:root")).rstrip("/")
+        request._tenant_url = request.build_absolute_uri(path)
     return request._tenant_url
+
+
+def token_endpoint(request: HttpRequest | None = None) -> str:
+    """The URL to paste into Entra's Token Endpoint field, beside the Tenant URL:
+    https://host/api/v2/scim -> https://host/api/v2/oauth/token (the `oauth_token` URL),
+    so that it follows SCIM_BASE_URL's host and path."""
+    return tenant_url(request).rsplit("/", 1)[0] + "/oauth/token"

@@ -1,4 +1,6 @@
-"""One provisioning-log row per request under /api/v2/scim, committed with the request.
+"""One provisioning-log row per request under /api/v2/scim, and per request to the OAuth
+token endpoint (Entra fetching the access token it then calls SCIM with), committed with
+the request.
 
 The request's writes and its log row are one transaction: they commit together or not
 at all, so no write is ever without its row (a row that cannot be stored as sent is
@@ -9,10 +11,13 @@ few hundred milliseconds of those rows, never provisioned data.
 What is kept: method, path and query (secrets redacted), status, scimType, the client's
 address and the body's size always; the request body (redacted, capped) only for
 requests a site's credential was accepted for; the answer's body only for errors (a
-success's answer holds other users' data); what the request changed (the history).
+success's answer holds other users' data); what the request changed (the history). Of a
+token request, never its body nor our answer: they hold the client's credential and the
+access token.
 """
 
 import ipaddress
+import json
 import logging
 import re
 import time
@@ -23,7 +28,7 @@ from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 
 from sat_portal.addresses import client_address
-from scim_app.endpoint import SCIM_PREFIX
+from scim_app.endpoint import OAUTH_ENDPOINT, SCIM_PREFIX
 from scim_app.endpoint.errors import unexpected_error_response
 from scim_app.models import ProvisioningLogEntry
 from sites.credentials import redact_secrets, scim_bearer
@@ -37,6 +42,14 @@ RESOURCE_TYPES = {"Users": "User", "Groups": "Group"}
 SAFE_METHODS = ("GET", "HEAD")
 # What a refused request may cost the table: a path, not a body.
 REFUSED_PATH_CAP = 1000
+
+
+def is_token_request(request: HttpRequest) -> bool:
+    return request.path.rstrip("/") == OAUTH_ENDPOINT
+
+
+def is_logged(request: HttpRequest) -> bool:
+    return request.path.startswith(SCIM_PREFIX) or is_token_request(request)
 
 
 class ProvisioningLogMiddleware:
@@ -53,7 +66,7 @@ class ProvisioningLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(SCIM_PREFIX):
+        if not is_logged(request):
             return self.get_response(request)
         started = time.monotonic()
         entry = None
@@ -127,12 +140,57 @@ def fallback_summary(method: str, scim_path: str, status: int, scim_type: str) -
 def build_entry(
     request: HttpRequest, response: HttpResponse, duration_ms: int
 ) -> ProvisioningLogEntry:
-    scim_path = request.path[len(SCIM_PREFIX) :]
-    query = request.META.get("QUERY_STRING", "")
-    # Set by the auth hook; absent when the request was refused before it ran (413).
-    bearer = getattr(request, "scim_bearer", None) or scim_bearer.unchecked(
+    describe = token_request_fields if is_token_request(request) else scim_request_fields
+    # Set by the SCIM auth hook or the token endpoint; absent when the request was refused
+    # before they ran (413, a token request's bad form), or by the rate limit.
+    check = getattr(request, "credential_check", None) or scim_bearer.unchecked(
         request.headers.get("Authorization", "")
     )
+    return ProvisioningLogEntry(
+        site=check.site,
+        credential_kind=check.kind,
+        credential_hint=check.hint,
+        method=storable(request.method[:10]),
+        status=response.status_code,
+        duration_ms=duration_ms,
+        client_address=address(request),
+        request_size=body_size(request),
+        **describe(request, response, check),
+    )
+
+
+def token_request_fields(
+    request: HttpRequest, response: HttpResponse, check: scim_bearer.BearerCheck
+) -> dict:
+    """A token request: its path (no query string) and the error we answered, if any;
+    never a body. Only an error answer is read: a 200 holds the access token."""
+    error = {}
+    if response.status_code >= 400:
+        try:
+            error = json.loads(response.content)
+        except ValueError:
+            error = {}
+    code = str(error.get("error") or "")
+    summary = (
+        "issued an access token"
+        if response.status_code == 200
+        else fallback_summary(request.method, "token request", response.status_code, code)
+    )
+    return {
+        "path": storable(cap(request.path, REFUSED_PATH_CAP)),
+        "scim_type": storable(code[:40]),
+        "summary": storable(summary[:300]),
+        "error_detail": storable(
+            cap(redact_secrets(str(error.get("error_description") or "")), 2000)
+        ),
+    }
+
+
+def scim_request_fields(
+    request: HttpRequest, response: HttpResponse, bearer: scim_bearer.BearerCheck
+) -> dict:
+    scim_path = request.path[len(SCIM_PREFIX) :]
+    query = request.META.get("QUERY_STRING", "")
     # Bodies of requests no site's credential vouches for are not kept: anyone can send
     # them, and a flood of them must cost the table little.
     trusted = bearer.accepted and bearer.site is not None
@@ -161,25 +219,17 @@ def build_entry(
         summary = fallback_summary(request.method, scim_path, response.status_code, scim_type)
 
     path = redact_secrets(request.path + (f"?{query}" if query else ""))
-    return ProvisioningLogEntry(
-        site=bearer.site,
-        credential_kind=bearer.kind,
-        credential_hint=bearer.hint,
-        method=storable(request.method[:10]),
-        path=storable(path if trusted else cap(path, REFUSED_PATH_CAP)),
-        status=response.status_code,
-        scim_type=storable(scim_type[:40]),
-        duration_ms=duration_ms,
-        resource_type=resource_type,
-        resource_id=storable(redact_secrets(str(resource_id))[:64]),
-        summary=storable(redact_secrets(summary)[:300]),
-        client_address=address(request),
-        request_size=body_size(request),
-        request_body=storable_body(request_body(request))[0] if trusted else "",
-        response_body=stored_answer if trusted and response.status_code >= 400 else "",
-        error_detail=storable(cap(error_detail, 2000)),
-        changes=[
+    return {
+        "path": storable(path if trusted else cap(path, REFUSED_PATH_CAP)),
+        "scim_type": storable(scim_type[:40]),
+        "resource_type": resource_type,
+        "resource_id": storable(redact_secrets(str(resource_id))[:64]),
+        "summary": storable(redact_secrets(summary)[:300]),
+        "request_body": storable_body(request_body(request))[0] if trusted else "",
+        "response_body": stored_answer if trusted and response.status_code >= 400 else "",
+        "error_detail": storable(cap(error_detail, 2000)),
+        "changes": [
             {key: storable(redact_secrets(str(value))) for key, value in change.items()}
             for change in changes
         ],
-    )
+    }

@@ -6,7 +6,7 @@ from scim_app.models import ScimGroup, ScimUser
 from scim_app.resources import users
 from scim_app.resources.attributes import ENTERPRISE_URN
 from sites import services
-from sites.models import CredentialState, ScimToken, Site
+from sites.models import ClientSecret, CredentialState, ScimToken, Site
 
 
 class SiteSerializer(serializers.ModelSerializer):
@@ -43,19 +43,20 @@ class SiteSerializer(serializers.ModelSerializer):
         return site
 
 
-class ScimTokenSerializer(serializers.ModelSerializer):
-    state = serializers.ChoiceField(
-        choices=CredentialState.choices,
-        read_only=True,
-        help_text="active, expiring (a newer token was issued; this one stops at "
-        "expires_at), expired or revoked.",
+def state_field(help_text: str) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=CredentialState.choices, read_only=True, help_text=help_text
     )
+
+
+class CredentialSerializer(serializers.ModelSerializer):
+    """What the API shows of a credential of any kind: never its secret nor its hash."""
+
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text="Null once deleted."
     )
 
     class Meta:
-        model = ScimToken
         fields = [
             "id",
             "hint",
@@ -68,6 +69,16 @@ class ScimTokenSerializer(serializers.ModelSerializer):
         ]
 
 
+class ScimTokenSerializer(CredentialSerializer):
+    state = state_field(
+        "active, expiring (a newer token was issued; this one stops at expires_at), "
+        "expired or revoked."
+    )
+
+    class Meta(CredentialSerializer.Meta):
+        model = ScimToken
+
+
 class IssuedScimTokenSerializer(ScimTokenSerializer):
     """A newly issued token: the only response that ever contains its secret."""
 
@@ -78,6 +89,54 @@ class IssuedScimTokenSerializer(ScimTokenSerializer):
 
     class Meta(ScimTokenSerializer.Meta):
         fields = [*ScimTokenSerializer.Meta.fields, "token", "tenant_url"]
+
+
+class ClientSecretSerializer(CredentialSerializer):
+    client_id = serializers.CharField(
+        source="client.client_id", read_only=True, help_text="The OAuth client it belongs to."
+    )
+    state = state_field(
+        "active, expiring (usable, and expires within 30 days), expired or revoked."
+    )
+
+    class Meta(CredentialSerializer.Meta):
+        model = ClientSecret
+        fields = ["id", "client_id", *CredentialSerializer.Meta.fields[1:]]
+        extra_kwargs = {
+            "last_used_at": {"help_text": "When an access token was last fetched with it."}
+        }
+
+
+class NewClientSecretSerializer(serializers.Serializer):
+    # Whether it is 1 to 3 years is the rule's to say (oauth.issue_secret), with its message.
+    lifetime_days = serializers.IntegerField(
+        required=False,
+        help_text="Days until the secret expires, 365 to 1095 (1 to 3 years). Default: "
+        "OAUTH_SECRET_LIFETIME_DAYS (365 unless configured).",
+    )
+
+
+class IssuedClientSecretSerializer(ClientSecretSerializer):
+    """A newly issued client secret: the only response that ever contains it."""
+
+    client_secret = serializers.CharField(
+        help_text="The Client Secret to paste into Entra. Shown only in this response."
+    )
+    tenant_url = serializers.URLField(help_text="The Tenant URL to paste into Entra.")
+    token_endpoint = serializers.URLField(help_text="The Token Endpoint to paste into Entra.")
+
+    class Meta(ClientSecretSerializer.Meta):
+        fields = [
+            *ClientSecretSerializer.Meta.fields,
+            "client_secret",
+            "tenant_url",
+            "token_endpoint",
+        ]
+
+
+class DisabledSerializer(serializers.Serializer):
+    scim_tokens = serializers.IntegerField(help_text="Secret Tokens revoked.")
+    client_secrets = serializers.IntegerField(help_text="OAuth client secrets revoked.")
 
 
 class LastErrorSerializer(serializers.Serializer):
@@ -94,7 +153,8 @@ class SiteStatusSerializer(serializers.Serializer):
     entra_status = serializers.CharField(
         source="entra.label",
         help_text="Training disabled, Not configured, Waiting for first request, "
-        "Provisioning, Token expired or Token revoked.",
+        "Provisioning, Token expired, Token revoked, Client secret expired or Client secret "
+        "revoked.",
     )
     users = serializers.IntegerField()
     active_users = serializers.IntegerField()
@@ -105,6 +165,12 @@ class SiteStatusSerializer(serializers.Serializer):
         help_text="When Entra last called for the site (from the provisioning log).",
     )
     last_error = LastErrorSerializer(allow_null=True)
+    nearest_secret_expiry = serializers.DateTimeField(
+        source="entra.secret_expires_at",
+        allow_null=True,
+        help_text="When the first of the site's usable OAuth client secrets expires (Entra "
+        "stops then, unless it has a newer one); null without one.",
+    )
 
 
 class ManagerSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ app_name = "api"
 
 SITE = r"sites/(?P<site_id>[^/]+)"
 TOKEN = SITE + r"/scim-tokens/(?P<token_id>[^/]+)"
+SECRET = SITE + r"/client-secrets/(?P<secret_id>[^/]+)"
 
 # Trailing slashes are optional: scripts write both, and a redirect would drop a POST body.
 urlpatterns = [
@@ -15,6 +16,12 @@ urlpatterns = [
     re_path(rf"^{SITE}/scim-tokens/?$", views.ScimTokenList.as_view(), name="scim-tokens"),
     re_path(rf"^{TOKEN}/?$", views.ScimTokenDetail.as_view(), name="scim-token"),
     re_path(rf"^{TOKEN}/revoke/?$", views.ScimTokenRevoke.as_view(), name="scim-token-revoke"),
+    re_path(rf"^{SITE}/client-secrets/?$", views.ClientSecretList.as_view(), name="client-secrets"),
+    re_path(rf"^{SECRET}/?$", views.ClientSecretDetail.as_view(), name="client-secret"),
+    re_path(
+        rf"^{SECRET}/revoke/?$", views.ClientSecretRevoke.as_view(), name="client-secret-revoke"
+    ),
+    re_path(rf"^{SITE}/entra/disable/?$", views.DisableEntra.as_view(), name="entra-disable"),
     re_path(rf"^{SITE}/status/?$", views.SiteStatus.as_view(), name="site-status"),
     re_path(rf"^{SITE}/users/?$", views.ScimUserList.as_view(), name="site-users"),
     re_path(rf"^{SITE}/groups/?$", views.ScimGroupList.as_view(), name="site-groups"),

@@ -1,8 +1,10 @@
 """HTTP in, JSON out: each view finds its objects through the caller's MSP and hands
 every change to the function the console also calls."""
 
+from collections.abc import Callable
+
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.http import HttpRequest, JsonResponse
@@ -15,17 +17,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sat_portal.queries import subquery_count
-from scim_app.endpoint.locations import tenant_url
+from scim_app.endpoint.locations import tenant_url, token_endpoint
 from scim_app.models import Membership, ScimGroup, ScimUser
 from sites import status as site_status
 from sites.access import Principal
-from sites.credentials import scim_tokens
+from sites.credentials import entra, oauth, scim_tokens
 from sites.credentials.base import Via
-from sites.models import ScimToken, Site
+from sites.models import ClientSecret, HashedSecret, ScimToken, Site
 
 from .permissions import principal_of
 from .serializers import (
+    ClientSecretSerializer,
+    DisabledSerializer,
+    IssuedClientSecretSerializer,
     IssuedScimTokenSerializer,
+    NewClientSecretSerializer,
     ScimGroupSerializer,
     ScimTokenSerializer,
     ScimUserSerializer,
@@ -38,6 +44,9 @@ SITE_ID = OpenApiParameter(
 )
 TOKEN_ID = OpenApiParameter(
     "token_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The token's `id`."
+)
+SECRET_ID = OpenApiParameter(
+    "secret_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The secret's `id`."
 )
 
 
@@ -104,6 +113,18 @@ class MspScoped:
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(), "msp": self.principal.msp}
 
+    def issued(self, issue: Callable[[], tuple[HashedSecret, str]]) -> tuple[HashedSecret, str]:
+        """`issue()`, by the caller through the API; the rule's refusal is a 400."""
+        try:
+            return issue()
+        except ValidationError as error:
+            raise exceptions.ValidationError(error.message_dict) from None
+
+
+def shown_once(body: dict) -> Response:
+    """201 with a new credential's secret: the only answer that ever holds it."""
+    return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
 
 @extend_schema_view(
     get=extend_schema(
@@ -166,18 +187,48 @@ class ScimTokenList(MspScoped, generics.ListAPIView):
         responses={201: IssuedScimTokenSerializer},
     )
     def post(self, request: Request, site_id: str) -> Response:
-        try:
-            token, plaintext = scim_tokens.issue_token(
-                self.get_site(), by=self.principal.user, via=Via.API
-            )
-        except ValidationError as error:
-            raise exceptions.ValidationError(error.message_dict) from None
+        site = self.get_site()
+        token, plaintext = self.issued(
+            lambda: scim_tokens.issue_token(site, by=self.principal.user, via=Via.API)
+        )
         body = {
             **ScimTokenSerializer(token).data,
             "token": plaintext,
             "tenant_url": tenant_url(request),
         }
-        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+        return shown_once(body)
+
+
+class CredentialDetail(MspScoped, generics.RetrieveDestroyAPIView):
+    """One of a site's credentials of a kind, by the id in `id_kwarg`; DELETE revokes it
+    (with `revoke`, the function the console calls), as POST …/revoke does."""
+
+    id_kwarg: str
+    missing: str
+    revoke: Callable[..., bool]
+
+    def credentials(self, site: Site) -> QuerySet:
+        raise NotImplementedError
+
+    def get_object(self) -> HashedSecret:
+        try:
+            return self.credentials(self.get_site()).get(pk=self.kwargs[self.id_kwarg])
+        except (ObjectDoesNotExist, ValueError):
+            raise exceptions.NotFound(self.missing) from None
+
+    def perform_destroy(self, credential: HashedSecret) -> None:
+        self.revoke(credential, by=self.principal.user, via=Via.API)
+
+
+class CredentialRevoke:
+    """POST …/revoke: revoke, and answer with the credential as it is now."""
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        credential = self.get_object()
+        self.perform_destroy(credential)
+        return Response(self.get_serializer(credential).data)
 
 
 @extend_schema_view(
@@ -189,35 +240,119 @@ class ScimTokenList(MspScoped, generics.ListAPIView):
     ),
 )
 @extend_schema(parameters=[SITE_ID, TOKEN_ID])
-class ScimTokenDetail(MspScoped, generics.RetrieveDestroyAPIView):
+class ScimTokenDetail(CredentialDetail):
     serializer_class = ScimTokenSerializer
+    id_kwarg = "token_id"
+    missing = "This site has no Secret Token with this id."
+    revoke = staticmethod(scim_tokens.revoke_token)
 
-    def get_object(self) -> ScimToken:
-        site_tokens = self.get_site().scim_tokens.select_related("created_by")
-        try:
-            token = site_tokens.get(pk=self.kwargs["token_id"])
-        except (ScimToken.DoesNotExist, ValueError):
-            raise exceptions.NotFound("This site has no Secret Token with this id.") from None
-        token.site = self.get_site()
-        return token
-
-    def perform_destroy(self, token: ScimToken) -> None:
-        scim_tokens.revoke_token(token, by=self.principal.user, via=Via.API)
+    def credentials(self, site: Site) -> QuerySet[ScimToken]:
+        return site.scim_tokens.select_related("created_by")
 
 
-class ScimTokenRevoke(ScimTokenDetail):
-    http_method_names = ["post", "options"]
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Revoke a Secret Token",
         description="Entra's requests with it fail from now on. Revoking twice is harmless.",
         request=None,
         responses={200: ScimTokenSerializer},
     )
-    def post(self, request: Request, site_id: str, token_id: str) -> Response:
-        token = self.get_object()
-        self.perform_destroy(token)
-        return Response(self.get_serializer(token).data)
+)
+class ScimTokenRevoke(CredentialRevoke, ScimTokenDetail):
+    pass
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List a site's OAuth client secrets",
+        description="Newest first, each with its client id and the last characters of the "
+        "secret (never the secret).",
+        parameters=[SITE_ID],
+    ),
+)
+class ClientSecretList(MspScoped, generics.ListAPIView):
+    serializer_class = ClientSecretSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[ClientSecret]:
+        return oauth.secrets_of(self.get_site())
+
+    @extend_schema(
+        summary="Issue an OAuth client secret",
+        description="Creates the site's OAuth client if it has none, and a secret of it that "
+        "expires after `lifetime_days`. Returns the secret once, with the four values Entra "
+        "needs for the OAuth2 Client Credentials Grant. Secrets already issued keep working: "
+        "revoke the old one once Entra has the new one.",
+        parameters=[SITE_ID],
+        request=NewClientSecretSerializer,
+        responses={201: IssuedClientSecretSerializer},
+    )
+    def post(self, request: Request, site_id: str) -> Response:
+        site = self.get_site()
+        wanted = NewClientSecretSerializer(data=request.data)
+        wanted.is_valid(raise_exception=True)
+        secret, plaintext = self.issued(
+            lambda: oauth.issue_secret(
+                site,
+                lifetime_days=wanted.validated_data.get("lifetime_days"),
+                by=self.principal.user,
+                via=Via.API,
+            )
+        )
+        body = {
+            **ClientSecretSerializer(secret).data,
+            "client_secret": plaintext,
+            "tenant_url": tenant_url(request),
+            "token_endpoint": token_endpoint(request),
+        }
+        return shown_once(body)
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Read an OAuth client secret (never the secret)", description=""),
+    delete=extend_schema(
+        summary="Revoke an OAuth client secret",
+        description="The same as POST …/revoke, answering 204.",
+        responses={204: None},
+    ),
+)
+@extend_schema(parameters=[SITE_ID, SECRET_ID])
+class ClientSecretDetail(CredentialDetail):
+    serializer_class = ClientSecretSerializer
+    id_kwarg = "secret_id"
+    missing = "This site has no OAuth client secret with this id."
+    revoke = staticmethod(oauth.revoke_secret)
+
+    def credentials(self, site: Site) -> QuerySet[ClientSecret]:
+        return oauth.secrets_of(site)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Revoke an OAuth client secret",
+        description="No access token is issued with it from now on, and those it got stop "
+        "working at once. Revoking twice is harmless.",
+        request=None,
+        responses={200: ClientSecretSerializer},
+    )
+)
+class ClientSecretRevoke(CredentialRevoke, ClientSecretDetail):
+    pass
+
+
+class DisableEntra(MspScoped, APIView):
+    @extend_schema(
+        summary="Disable a site's Microsoft Entra integration",
+        description="Revokes every Secret Token and every OAuth client secret of the site "
+        "(and so every access token): Entra can no longer provision it. The OAuth client "
+        "keeps its id, so a new secret reconnects Entra.",
+        parameters=[SITE_ID],
+        request=None,
+        responses={200: DisabledSerializer},
+    )
+    def post(self, request: Request, site_id: str) -> Response:
+        disabled = entra.disable(self.get_site(), by=self.principal.user, via=Via.API)
+        return Response(DisabledSerializer(disabled).data)
 
 
 class SiteStatus(MspScoped, APIView):

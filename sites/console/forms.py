@@ -35,6 +35,16 @@ class ConfigureForm(forms.Form):
     newest = forms.IntegerField(min_value=0)
 
 
+class ClientSecretForm(forms.Form):
+    """Set up OAuth 2.0 client credentials, or Add secret, as last seen: as in
+    ConfigureForm, `newest_secret` is the site's newest client secret when the page was
+    rendered (a reload must not show a second secret). The secret lasts `lifetime_days`."""
+
+    newest_secret = forms.IntegerField(min_value=0)
+    # Whether it is 1 to 3 years is the rule's to say (oauth.issue_secret).
+    lifetime_days = forms.IntegerField()
+
+
 class ApiKeyForm(forms.Form):
     """Create API key, as last seen by the person pressing it.
 

@@ -43,6 +43,16 @@ urlpatterns = [
         entra.revoke_token,
         name="revoke_token",
     ),
+    path(
+        "sites/<uuid:public_id>/sat/entra/oauth/secrets/",
+        entra.issue_client_secret,
+        name="issue_client_secret",
+    ),
+    path(
+        "sites/<uuid:public_id>/sat/entra/oauth/secrets/<int:secret_id>/revoke/",
+        entra.revoke_client_secret,
+        name="revoke_client_secret",
+    ),
     path("api-keys/", api_keys.api_key_list, name="api_keys"),
     path("api-keys/<uuid:key_id>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
 ]

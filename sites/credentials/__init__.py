@@ -1,6 +1,9 @@
 """Credentials we issue, one module per kind over shared rules (`base`).
 
 - `scim_tokens`: a site's Secret Token, Entra's bearer for the SCIM endpoint.
+- `oauth`: a site's OAuth client, its secrets and the access tokens minted with them
+  (the client credentials grant, Entra's other way to reach the SCIM endpoint).
+- `entra`: a site's Entra integration as a whole (disabling it).
 - `api_keys`: an MSP's key for the REST API.
 - `scim_bearer`: which site a bearer credential sent to the SCIM endpoint belongs to.
 
@@ -10,9 +13,11 @@ them with one pattern (`SECRET_PATTERN`) and secret scanners recognise them.
 
 import re
 
-from sites.models import ApiKey, HashedSecret, ScimToken
+from sites.models import AccessToken, ApiKey, ClientSecret, HashedSecret, ScimToken
 
-KINDS: dict[str, type[HashedSecret]] = {model.KIND: model for model in (ScimToken, ApiKey)}
+KINDS: dict[str, type[HashedSecret]] = {
+    model.KIND: model for model in (ScimToken, ApiKey, ClientSecret, AccessToken)
+}
 
 SECRET_PATTERN = re.compile(
     "(" + "|".join(re.escape(model.PREFIX) for model in KINDS.values()) + r")[A-Za-z0-9_-]+"

@@ -23,6 +23,9 @@ BODY = r"[A-Za-z0-9_-]{43}"
 # last_used_at is written at most this often per credential, not on every request.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
+# Why any credential of a site is refused while the site's training is off.
+SAT_DISABLED = "Security awareness training is disabled for this site."
+
 Via = CredentialEvent.Via
 C = TypeVar("C", bound=HashedSecret)
 
@@ -35,13 +38,21 @@ def has_shape(model: type[HashedSecret], plaintext: str) -> bool:
     return re.fullmatch(re.escape(model.PREFIX) + BODY, plaintext) is not None
 
 
-def issue(model: type[C], *, by=None, via: str, **fields) -> tuple[C, str]:
-    """Create a credential of `model`; return it with its plaintext, never stored."""
+def create(model: type[C], *, by=None, **fields) -> tuple[C, str]:
+    """A credential of `model` with its plaintext, never stored; not audited (`issue` is):
+    only for access tokens, which Entra fetches every hour."""
     plaintext = model.PREFIX + secrets.token_urlsafe(32)
+    credential = model.objects.create(
+        secret_hash=digest(plaintext), hint=plaintext[-HINT_LENGTH:], created_by=by, **fields
+    )
+    return credential, plaintext
+
+
+def issue(model: type[C], *, by=None, via: str, **fields) -> tuple[C, str]:
+    """Create a credential of `model`, recorded in the audit trail; return it with its
+    plaintext, never stored."""
     with transaction.atomic():
-        credential = model.objects.create(
-            secret_hash=digest(plaintext), hint=plaintext[-HINT_LENGTH:], created_by=by, **fields
-        )
+        credential, plaintext = create(model, by=by, **fields)
         record_event(credential, CredentialEvent.Action.ISSUED, by=by, via=via)
     return credential, plaintext
 
@@ -86,6 +97,16 @@ def revoke(credential: HashedSecret, *, by=None, via: str) -> bool:
         credential.revoked_at = now
         record_event(credential, CredentialEvent.Action.REVOKED, by=by, via=via)
     return True
+
+
+def revoke_all(credentials: QuerySet[C], *, by=None, via: str) -> int:
+    """Revoke each of `credentials` not yet revoked; return how many were. Load them
+    through their site (`site.scim_tokens`), so that the audit trail needs no query for it."""
+    revoked = 0
+    with transaction.atomic():
+        for credential in credentials.filter(revoked_at__isnull=True).select_for_update():
+            revoked += revoke(credential, by=by, via=via)
+    return revoked
 
 
 def record_event(credential: HashedSecret, action: str, *, by, via: str) -> CredentialEvent:

@@ -1,25 +1,28 @@
 """Which site a bearer credential sent to the SCIM endpoint belongs to.
 
 The SCIM auth hook (scim_app.endpoint.auth) asks only `check()`; each credential kind
-that SCIM accepts is one verifier in `VERIFIERS`, tried by its prefix.
+that SCIM accepts (a Secret Token, an OAuth access token) is one verifier in
+`VERIFIERS`, tried by its prefix, as is each kind it refuses without a look-up.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sites.models import ApiKey, CredentialKind, ScimToken, Site
+from sites.models import AccessToken, ApiKey, ClientSecret, CredentialKind, ScimToken, Site
 
-from . import base
+from . import KINDS, base, oauth
 
 
 @dataclass(frozen=True)
 class BearerCheck:
-    """What the SCIM endpoint (and its provisioning log) knows of a bearer credential.
+    """What the SCIM endpoint or the token endpoint (and the provisioning log) knows of
+    a credential sent to it.
 
     `site` is set whenever the credential is ours and belongs to a site, also when it is
     refused (revoked, expired, training disabled): support can then see a site's
-    requests failing. `hint` is "…abcd" for a known credential; for an unknown one only
-    its visible prefix, never a secret's characters.
+    requests failing. `hint` is "…abcd" for a known credential ("satcli_…x1y2 / …abcd"
+    for an OAuth client's); for an unknown one only its visible prefix, never a
+    secret's characters.
     """
 
     site: Site | None
@@ -32,13 +35,20 @@ class BearerCheck:
         return self.refusal is None
 
 
-MISSING = "Send the site's Secret Token as 'Authorization: Bearer …'."
+MISSING = (
+    "Send the site's Secret Token, or an access token from the token endpoint, as "
+    "'Authorization: Bearer …'."
+)
 UNKNOWN = (
     "The Secret Token is not valid: it is unknown, revoked or expired. "
     "Copy a current token from the site's SAT settings."
 )
-SAT_DISABLED = "Security awareness training is disabled for this site."
+SAT_DISABLED = base.SAT_DISABLED
 API_KEY = "An MSP API key is for /api/v1/; the SCIM endpoint takes the site's Secret Token."
+NOT_A_BEARER = (
+    "A client secret is not a bearer token: send it to the token endpoint, and the access "
+    "token it answers with here."
+)
 
 
 def check_secret_token(plaintext: str) -> BearerCheck:
@@ -54,14 +64,34 @@ def check_secret_token(plaintext: str) -> BearerCheck:
     return found
 
 
+def check_access_token(plaintext: str) -> BearerCheck:
+    # One query: the token joined to its site, secret and client, whose states decide.
+    token = oauth.find_access_token(plaintext)
+    if token is None:
+        return BearerCheck(
+            None, CredentialKind.ACCESS_TOKEN, f"{AccessToken.PREFIX}…", oauth.ACCESS_UNKNOWN
+        )
+    refusal = oauth.access_token_refusal(token)
+    if refusal is None:
+        base.record_use(token)
+    return BearerCheck(token.site, CredentialKind.ACCESS_TOKEN, oauth.hint(token.secret), refusal)
+
+
 def refuse_api_key(plaintext: str) -> BearerCheck:
     # Never looked up: an API key has no business here, whatever its state.
     return BearerCheck(None, CredentialKind.API_KEY, f"{ApiKey.PREFIX}…", API_KEY)
 
 
+def refuse_client_secret(plaintext: str) -> BearerCheck:
+    # Never looked up either: a client secret only ever goes to the token endpoint.
+    return BearerCheck(None, CredentialKind.CLIENT_SECRET, f"{ClientSecret.PREFIX}…", NOT_A_BEARER)
+
+
 VERIFIERS: dict[str, Callable[[str], BearerCheck]] = {
     ScimToken.PREFIX: check_secret_token,
+    AccessToken.PREFIX: check_access_token,
     ApiKey.PREFIX: refuse_api_key,
+    ClientSecret.PREFIX: refuse_client_secret,
 }
 
 
@@ -72,7 +102,7 @@ def unchecked(authorization: str) -> BearerCheck:
     plaintext = credentials.strip()
     if scheme.lower() != "bearer" or not plaintext:
         return BearerCheck(None, "", "")
-    for model in (ScimToken, ApiKey):
+    for model in KINDS.values():
         if plaintext.startswith(model.PREFIX):
             return BearerCheck(None, model.KIND, f"{model.PREFIX}…")
     return BearerCheck(None, "", "(not a SAT token)")

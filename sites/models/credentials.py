@@ -2,11 +2,14 @@
 
 Every kind shares one life (HashedSecret): issued with a recognisable prefix and shown
 once, found by the hash of what a caller sends, last use noted, optionally ending at
-`expires_at`, revoked at once, and each issue and revoke recorded as a CredentialEvent.
-The rules live in `sites.credentials`; these are the rows.
+`expires_at`, revoked at once, and each issue and revoke recorded as a CredentialEvent
+(but for OAuth access tokens, minted every hour). The rules live in `sites.credentials`;
+these are the rows.
 """
 
+import secrets
 import uuid
+from datetime import timedelta
 from typing import ClassVar
 
 from django.conf import settings
@@ -20,23 +23,34 @@ from .tenancy import MSP, Site
 class CredentialKind(models.TextChoices):
     SCIM_TOKEN = "scim_token", "Secret Token"
     API_KEY = "api_key", "API key"
+    CLIENT_SECRET = "client_secret", "OAuth client secret"
+    ACCESS_TOKEN = "access_token", "OAuth access token"
 
 
 class CredentialState(models.TextChoices):
     ACTIVE = "active", "Active"
-    # Still accepted, until `expires_at` (a newer Secret Token was issued, for instance).
+    # Still accepted, until `expires_at`, which is near: a newer Secret Token was issued,
+    # or a client secret ends within 30 days.
     EXPIRING = "expiring", "Expiring"
     EXPIRED = "expired", "Expired"
     REVOKED = "revoked", "Revoked"
 
 
-def state_filter(state: str) -> Q:
-    """The rows in `state`, as a query: the one definition lists and counts use."""
+def state_filter(state: str, expiring_within: timedelta | None = None) -> Q:
+    """The rows in `state`, as a query: the one definition lists and counts use.
+
+    `expiring_within` is the kind's EXPIRING_WITHIN (see HashedSecret).
+    """
     now = timezone.now()
     not_revoked = Q(revoked_at__isnull=True)
+    active = Q(expires_at__isnull=True)
+    expiring = Q(expires_at__gt=now)
+    if expiring_within is not None:
+        active |= Q(expires_at__gt=now + expiring_within)
+        expiring &= Q(expires_at__lte=now + expiring_within)
     return {
-        CredentialState.ACTIVE: not_revoked & Q(expires_at__isnull=True),
-        CredentialState.EXPIRING: not_revoked & Q(expires_at__gt=now),
+        CredentialState.ACTIVE: not_revoked & active,
+        CredentialState.EXPIRING: not_revoked & expiring,
         CredentialState.EXPIRED: not_revoked & Q(expires_at__lte=now),
         CredentialState.REVOKED: ~not_revoked,
     }[state]
@@ -56,6 +70,9 @@ class HashedSecret(models.Model):
 
     PREFIX: ClassVar[str]
     KIND: ClassVar[str]
+    # A credential with an expiry is EXPIRING until then; for a kind that always has one
+    # (client secrets), only within this much of it.
+    EXPIRING_WITHIN: ClassVar[timedelta | None] = None
 
     # Hex SHA-256 of the whole secret; unique, so checking one is a single indexed lookup.
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -81,11 +98,14 @@ class HashedSecret(models.Model):
     def state(self) -> CredentialState:
         if self.revoked_at is not None:
             return CredentialState.REVOKED
+        now = timezone.now()
         if self.expires_at is None:
             return CredentialState.ACTIVE
-        if self.expires_at > timezone.now():
-            return CredentialState.EXPIRING
-        return CredentialState.EXPIRED
+        if self.expires_at <= now:
+            return CredentialState.EXPIRED
+        if self.EXPIRING_WITHIN and self.expires_at > now + self.EXPIRING_WITHIN:
+            return CredentialState.ACTIVE
+        return CredentialState.EXPIRING
 
     @property
     def is_usable(self) -> bool:
@@ -124,6 +144,86 @@ class ApiKey(HashedSecret):
 
     def __str__(self) -> str:
         return f"{self.name} {super().__str__()}"
+
+
+def new_client_id() -> str:
+    """A client identifier: public, but not guessable from another (128 random bits)."""
+    return OAuthClient.PREFIX + secrets.token_urlsafe(16)
+
+
+class OAuthClient(models.Model):
+    """A site's OAuth 2.0 client, for Entra's client credentials grant (RFC 6749 §4.4).
+
+    Entra's provisioning blade takes its `client_id` (public: it is no secret, and
+    selects the site at the token endpoint) and one of its secrets. A site has at most
+    one client that is not revoked; revoking it retires its id and every secret with it.
+    """
+
+    PREFIX = "satcli_"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="oauth_clients")
+    client_id = models.CharField(max_length=40, unique=True, default=new_client_id, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "OAuth client"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site"],
+                condition=Q(revoked_at__isnull=True),
+                name="sites_oauthclient_one_live_per_site",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.client_id
+
+    @property
+    def hint(self) -> str:
+        """How logs name the client: its prefix and last characters."""
+        return f"{self.PREFIX}…{self.client_id[-4:]}"
+
+
+class ClientSecret(HashedSecret):
+    """A secret of a site's OAuth client. It always expires, 1 to 3 years after issue
+    (Microsoft's gallery rule); several may be usable at once, so that Entra can be moved
+    to a new one before the old one is revoked."""
+
+    PREFIX = "satsec_"
+    KIND = CredentialKind.CLIENT_SECRET
+    EXPIRING_WITHIN = timedelta(days=30)
+
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="secrets")
+    # The client's site, kept here too: a site's secrets (settings page, Sites list, API,
+    # status) are read without a join, and the audit trail names the site.
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="client_secrets")
+    expires_at = models.DateTimeField()
+
+    class Meta(HashedSecret.Meta):
+        verbose_name = "OAuth client secret"
+
+
+class AccessToken(HashedSecret):
+    """A bearer token for the SCIM endpoint, minted at the token endpoint with a client
+    secret. Usable until `expires_at` while its secret, its client and the site's
+    training are too: the SCIM lookup joins them all in one query."""
+
+    PREFIX = "satat_"
+    KIND = CredentialKind.ACCESS_TOKEN
+
+    secret = models.ForeignKey(ClientSecret, on_delete=models.CASCADE, related_name="access_tokens")
+    # The secret's site, so that the SCIM lookup reaches it in the same query, and the
+    # expired tokens of a site are pruned by its index.
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="access_tokens")
+    expires_at = models.DateTimeField()
+
+    class Meta(HashedSecret.Meta):
+        verbose_name = "OAuth access token"
 
 
 class CredentialEvent(models.Model):

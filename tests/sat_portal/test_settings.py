@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -52,3 +54,34 @@ def test_a_malformed_env_file_is_refused_with_its_line(tmp_path):
 def test_without_an_env_file_debug_off_needs_a_secret_key():
     result = manage("check", env=clean_environment(ENV_FILE=""))
     assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OAUTH_ACCESS_TOKEN_LIFETIME", "3599"),
+        ("OAUTH_ACCESS_TOKEN_LIFETIME", "21601"),
+        ("OAUTH_SECRET_LIFETIME_DAYS", "364"),
+        ("OAUTH_SECRET_LIFETIME_DAYS", "1096"),
+    ],
+)
+def test_oauth_lifetimes_outside_microsofts_bounds_stop_the_app(name, value):
+    """Access tokens must last 60 minutes to 6 hours, client secrets 1 to 3 years."""
+    result = manage("check", env=clean_environment(ENV_FILE="", SECRET_KEY="x", **{name: value}))
+    assert result.returncode != 0
+    assert f"{name} must be between" in result.stderr and value in result.stderr
+
+
+def test_oauth_lifetimes_at_their_bounds_are_accepted():
+    env = clean_environment(
+        ENV_FILE="",
+        SECRET_KEY="x",
+        OAUTH_ACCESS_TOKEN_LIFETIME="21600",
+        OAUTH_SECRET_LIFETIME_DAYS="1095",
+    )
+    result = manage(
+        "shell", "-v", "0", "-c", "from django.conf import settings as s; print(s.OAUTH_ACCESS_TOKEN_LIFETIME, s.OAUTH_SECRET_LIFETIME_DAYS)",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["21600", "1095"]

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from sites.credentials import scim_tokens
+from sites.credentials import oauth, scim_tokens
 from tests.support.api import key_for
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -52,7 +52,7 @@ def api_schema(db, settings):
 def test_every_operation_is_fuzzed(api_schema):
     served = {result.ok().label for result in api_schema.get_all_operations()}
     assert served == set(OPERATIONS)
-    assert len(OPERATIONS) == 12
+    assert len(OPERATIONS) == 18
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
@@ -72,12 +72,15 @@ def test_no_generated_request_gets_a_5xx_or_breaks_the_schema(api_schema, alice,
         suppress_health_check=list(HealthCheck),
     )
     def fuzz(case, real_site: bool) -> None:
-        # Half the requests name Contoso (and a token of it), to get past the 404.
+        # Half the requests name Contoso (and a token or secret of it), to get past the 404.
         if real_site and "site_id" in (case.path_parameters or {}):
             case.path_parameters["site_id"] = str(contoso.public_id)
             if "token_id" in case.path_parameters:
                 token, _ = scim_tokens.issue_token(contoso, via="command")
                 case.path_parameters["token_id"] = token.pk
+            if "secret_id" in case.path_parameters:
+                secret, _ = oauth.issue_secret(contoso, via="command")
+                case.path_parameters["secret_id"] = secret.pk
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     fuzz()

@@ -22,11 +22,6 @@ from tests.support.provisioned import bare_user, make_group, make_users
 
 
 @pytest.fixture
-def alice_client(signed_in, alice):
-    return signed_in(alice)
-
-
-@pytest.fixture
 def api(alice):
     return ApiClient(key_for(alice))
 
@@ -50,6 +45,7 @@ def test_a_new_site_has_nothing_yet(api, contoso):
         "groups": 0,
         "last_request": None,
         "last_error": None,
+        "nearest_secret_expiry": None,
     }
 
 

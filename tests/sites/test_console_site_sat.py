@@ -9,7 +9,6 @@ import re
 import uuid
 from datetime import timedelta
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
@@ -46,21 +45,6 @@ def secret_in(response) -> str:
     match = re.search(r'id="secret-token" type="text" value="([^"]+)"', response.content.decode())
     assert match, "no Secret Token on the page"
     return match.group(1)
-
-
-@pytest.fixture
-def alice_client(signed_in, alice):
-    return signed_in(alice)
-
-
-@pytest.fixture
-def bob_client(signed_in, bob):
-    return signed_in(bob)
-
-
-@pytest.fixture
-def charlie_client(signed_in, charlie):
-    return signed_in(charlie)
 
 
 def test_the_settings_page_shows_details_tenant_url_and_status(alice_client, contoso):

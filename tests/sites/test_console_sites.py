@@ -7,7 +7,6 @@ and Charlie at Tailspin (site Woodgrove) must never see Northwind's sites.
 import re
 from datetime import timedelta
 
-import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -26,16 +25,6 @@ def row(response, site_name: str) -> str:
     match = re.search(rf'<tr data-site="{re.escape(site_name)}">(.*?)</tr>', html, re.S)
     assert match, f"no row for {site_name}"
     return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
-
-
-@pytest.fixture
-def alice_client(signed_in, alice):
-    return signed_in(alice)
-
-
-@pytest.fixture
-def bob_client(signed_in, bob):
-    return signed_in(bob)
 
 
 def test_alice_sees_her_msps_sites_and_not_tailspins(alice_client, contoso, fabrikam, woodgrove):

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sites.credentials import scim_tokens
 from sites.credentials.base import Via
-from sites.models import Site
+from sites.management.site_names import site_named
 
 
 class Command(BaseCommand):
@@ -13,12 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("site_name", help="The site's name (case-insensitive).")
 
     def handle(self, *args, site_name: str, **options):
-        sites = list(Site.objects.filter(name__iexact=site_name).select_related("msp")[:2])
-        if not sites:
-            raise CommandError(f"No site is named {site_name!r}.")
-        if len(sites) > 1:
-            raise CommandError(f"More than one MSP has a site named {site_name!r}.")
-        site = sites[0]
+        site = site_named(site_name)
         try:
             token, plaintext = scim_tokens.issue_token(site, via=Via.COMMAND)
         except ValidationError as error:
