@@ -24,16 +24,6 @@ from tests.support.provisioned import make_group, make_users
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 
-@pytest.fixture
-def alice_client(signed_in, alice):
-    return signed_in(alice)
-
-
-@pytest.fixture
-def bob_client(signed_in, bob):
-    return signed_in(bob)
-
-
 def page_of(site, path: str = "") -> str:
     return f"/sites/{site.public_id}/{path}"
 
