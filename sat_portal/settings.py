@@ -275,6 +275,34 @@ OAUTH_ACCESS_TOKEN_LIFETIME = envint("OAUTH_ACCESS_TOKEN_LIFETIME", "3600", with
 OAUTH_TOKEN_RATE_LIMIT = os.getenv("OAUTH_TOKEN_RATE_LIMIT", "30/min")
 OAUTH_TOKEN_ADDRESS_RATE_LIMIT = os.getenv("OAUTH_TOKEN_ADDRESS_RATE_LIMIT", "300/min")
 
+# Workload identity federation (sites.credentials.federation): the hosts a trust's issuer
+# and JWKS URL may name. Microsoft's login host only, unless you add others; a loopback
+# host named here may be plain http (how the tests serve keys), any other must be https.
+FEDERATION_JWKS_HOSTS = [
+    host.lower() for host in envlist("FEDERATION_JWKS_HOSTS", "login.microsoftonline.com")
+]
+# Seconds of clock difference tolerated in an assertion's exp, nbf and iat; and the oldest
+# assertion accepted (seconds since its iat; Entra's own tokens last 60 to 90 minutes).
+FEDERATION_CLOCK_LEEWAY = envint("FEDERATION_CLOCK_LEEWAY", "60", within=(0, 300))
+FEDERATION_ASSERTION_MAX_AGE = envint("FEDERATION_ASSERTION_MAX_AGE", "7200", within=(60, 86400))
+# How long an access token minted with an assertion may outlive the assertion's exp
+# (seconds). 0: never; the token then lasts OAUTH_ACCESS_TOKEN_LIFETIME or until the
+# assertion expires, whichever is sooner.
+FEDERATION_TOKEN_OUTLIVES_ASSERTION = envint(
+    "FEDERATION_TOKEN_OUTLIVES_ASSERTION", "0", within=(0, 21600)
+)
+# The key sets (sites.credentials.jwks): fresh for MAX_AGE seconds; an unknown kid fetches
+# again at most once per REFETCH_INTERVAL per URL; while the host is unreachable, keys stay
+# usable until STALE_SECONDS after they were fetched; a fetch waits at most TIMEOUT.
+FEDERATION_JWKS_MAX_AGE = envint("FEDERATION_JWKS_MAX_AGE", "3600", within=(60, 86400))
+FEDERATION_JWKS_REFETCH_INTERVAL = envint(
+    "FEDERATION_JWKS_REFETCH_INTERVAL", "30", within=(1, 3600)
+)
+FEDERATION_JWKS_STALE_SECONDS = envint(
+    "FEDERATION_JWKS_STALE_SECONDS", "86400", within=(60, 7 * 86400)
+)
+FEDERATION_JWKS_TIMEOUT = envint("FEDERATION_JWKS_TIMEOUT", "3", within=(1, 30))
+
 # django-scim2: we keep its view skeleton (SCIMView), its auth-check hook and exception
 # classes; users, groups, filters and discovery are ours (scim_app/resources/).
 SCIM_SERVICE_PROVIDER = {

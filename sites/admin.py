@@ -19,7 +19,7 @@ from sat_portal.queries import subquery_count
 from scim_app.models import ProvisioningLogEntry, ScimGroup, ScimUser
 from scim_app.provisioning_log.queries import last_error, last_request
 
-from .credentials import KINDS, api_keys, oauth, scim_tokens
+from .credentials import KINDS, api_keys, federation, oauth, scim_tokens
 from .credentials.base import Via
 from .models import (
     MSP,
@@ -28,6 +28,7 @@ from .models import (
     ClientSecret,
     CredentialEvent,
     CredentialState,
+    FederationTrust,
     OAuthClient,
     ScimToken,
     Site,
@@ -355,15 +356,46 @@ class ClientSecretAdmin(SiteCredentialAdmin):
         return oauth.revoke_secret(credential, by=request.user, via=Via.ADMIN)
 
 
+@admin.register(FederationTrust)
+class FederationTrustAdmin(SiteCredentialAdmin):
+    """Workload identity federation: the Entra apps whose signed assertions a site's
+    client accepts. Nothing here is secret. MSP admins add them in the console, the API
+    or with `add_federation_trust`; superusers may revoke them here."""
+
+    list_display = (
+        "subject",
+        "issuer",
+        "audience",
+        "site",
+        "msp",
+        "client",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+        "state",
+    )
+    noun = "federation trust"
+    list_select_related = ("site__msp", "client", "created_by")
+    search_fields = ("site__name", "site__msp__name", "subject", "issuer", "client__client_id")
+    fields = (*list_display, "jwks_url", "tenant_id", "events")
+    readonly_fields = fields
+
+    def revoke_one(self, credential: FederationTrust, request: HttpRequest) -> bool:
+        return federation.revoke_trust(credential, by=request.user, via=Via.ADMIN)
+
+
 @admin.register(AccessToken)
 class AccessTokenAdmin(SiteCredentialAdmin):
-    """Access tokens minted at the token endpoint, an hour or a few each. Not revoked one
-    by one: revoking their client secret stops them all."""
+    """Access tokens minted at the token endpoint, an hour or a few each, with a client
+    secret or through a federation trust. Not revoked one by one: revoking what they
+    were minted with stops them all."""
 
     actions = ()
     list_display = (
         "hint_display",
         "secret",
+        "trust",
         "site",
         "msp",
         "created_at",
@@ -371,7 +403,7 @@ class AccessTokenAdmin(SiteCredentialAdmin):
         "expires_at",
         "state",
     )
-    list_select_related = ("site__msp", "secret")
+    list_select_related = ("site__msp", "secret", "trust")
     search_fields = ("site__name", "site__msp__name", "hint", "secret__hint")
     fields = list_display
     readonly_fields = fields
@@ -415,5 +447,7 @@ class CredentialEventAdmin(ViewOnlyAdmin):
 
     @admin.display(description="credential", ordering="hint")
     def credential_display(self, obj: CredentialEvent):
+        if obj.kind == FederationTrust.KIND:  # no secret, so no prefix: its subject's end
+            return admin_link(FederationTrust(pk=obj.credential_id), obj.hint)
         model = KINDS[obj.kind]
         return admin_link(model(pk=obj.credential_id), f"{model.PREFIX}…{obj.hint}")

@@ -12,10 +12,11 @@ from sat_portal.queries import subquery_count
 from scim_app.models import ProvisioningLogEntry, ScimGroup, ScimUser
 from scim_app.provisioning_log import queries as provisioning_log
 
-from .models import ClientSecret, HashedSecret, ScimToken, Site
+from .models import ClientSecret, Credential, FederationTrust, ScimToken, Site
 
-# The credentials Entra may use for a site: Secret Tokens and OAuth client secrets.
-ENTRA_CREDENTIALS = (ScimToken, ClientSecret)
+# The credentials Entra may use for a site: Secret Tokens, OAuth client secrets and
+# federation trusts.
+ENTRA_CREDENTIALS = (ScimToken, ClientSecret, FederationTrust)
 
 
 def with_counts(sites: QuerySet[Site]) -> QuerySet[Site]:
@@ -49,10 +50,12 @@ class EntraStatus:
     REVOKED = "Token revoked"
     CLIENT_EXPIRED = "Client secret expired"
     CLIENT_REVOKED = "Client secret revoked"
+    TRUST_REVOKED = "Federation trust revoked"
     SAT_DISABLED = "Training disabled"
 
-    def __init__(self, site: Site, credentials: list[HashedSecret], last_request: datetime | None):
-        """`credentials`: the site's Secret Tokens and client secrets, every state."""
+    def __init__(self, site: Site, credentials: list[Credential], last_request: datetime | None):
+        """`credentials`: the site's Secret Tokens, client secrets and federation
+        trusts, every state."""
         self.last_request = last_request
         self.secret_expires_at = min(
             (c.expires_at for c in credentials if isinstance(c, ClientSecret) and c.is_usable),
@@ -66,7 +69,9 @@ class EntraStatus:
             self.label = self.NOT_CONFIGURED
         elif not any(c.is_usable for c in credentials):
             # What Entra was given last is what it is failing with.
-            if isinstance(newest, ClientSecret):
+            if isinstance(newest, FederationTrust):
+                self.label = self.TRUST_REVOKED
+            elif isinstance(newest, ClientSecret):
                 self.label = self.CLIENT_REVOKED if newest.revoked_at else self.CLIENT_EXPIRED
             else:
                 self.label = self.REVOKED if newest.revoked_at else self.EXPIRED
@@ -91,6 +96,7 @@ class EntraStatus:
             self.REVOKED: "bad",
             self.CLIENT_EXPIRED: "bad",
             self.CLIENT_REVOKED: "bad",
+            self.TRUST_REVOKED: "bad",
             self.SAT_DISABLED: "muted",
         }[self.label]
 
@@ -101,10 +107,10 @@ class EntraStatus:
 STATUS_FIELDS = ("site_id", "created_at", "revoked_at", "expires_at")
 
 
-def credentials_of(sites: list[Site]) -> dict[int, list[HashedSecret]]:
+def credentials_of(sites: list[Site]) -> dict[int, list[Credential]]:
     """Every Entra credential of `sites` by site id (what the status needs of them): one
     query per kind, however many sites."""
-    by_site: dict[int, list[HashedSecret]] = defaultdict(list)
+    by_site: dict[int, list[Credential]] = defaultdict(list)
     for model in ENTRA_CREDENTIALS:
         for credential in model.objects.filter(site__in=sites).only(*STATUS_FIELDS).order_by():
             by_site[credential.site_id].append(credential)
@@ -129,7 +135,7 @@ class ProvisioningSummary:
 
 
 def provisioning_summary(
-    site: Site, credentials: list[HashedSecret] | None = None
+    site: Site, credentials: list[Credential] | None = None
 ) -> ProvisioningSummary:
     """A site's provisioning status, for the settings page and the API's `status`: the
     one place that decides what the console and the API say about it. `credentials`:

@@ -18,6 +18,7 @@ VIEWABLE = {
         "oauthclient",
         "clientsecret",
         "accesstoken",
+        "federationtrust",
         "credentialevent",
     ],
 }

@@ -17,8 +17,9 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
-from sites.credentials import scim_tokens
+from sites.credentials import federation, jwks, scim_tokens
 from sites.models import MSP, Site, Staff
+from tests.support.federation import KeyServer, Tenant
 from tests.support.oauth import ClientCredentials, fetch_access_token, issue_client_secret
 
 PASSWORD = "correct-horse-battery-staple"
@@ -196,3 +197,33 @@ def contoso_oauth_scim(contoso_client) -> ScimClient:
 @pytest.fixture
 def fabrikam_client(fabrikam, fresh_counters) -> ClientCredentials:
     return issue_client_secret(fabrikam)
+
+
+@pytest.fixture(scope="session")
+def key_server():
+    """One loopback JWKS server for the session (tests.support.federation)."""
+    server = KeyServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def entra_tenant(key_server, settings) -> Tenant:
+    """An Entra tenant of our own, whose keys the app may fetch: its loopback host is in
+    FEDERATION_JWKS_HOSTS (beside Microsoft's), as the tests' only way to serve keys.
+    The key server and the app's key cache start empty."""
+    settings.FEDERATION_JWKS_HOSTS = [*settings.FEDERATION_JWKS_HOSTS, "127.0.0.1"]
+    key_server.documents.clear()
+    key_server.fetches.clear()
+    key_server.mode = "ok"
+    jwks.clear()
+    yield Tenant(key_server)
+    jwks.clear()
+
+
+@pytest.fixture
+def contoso_trust(contoso, entra_tenant):
+    """Contoso trusts `entra_tenant`'s provisioning app, as its MSP set it up."""
+    return federation.add_trust(
+        contoso, federation.validate(**entra_tenant.trust_values()), via="command"
+    )

@@ -8,9 +8,10 @@ A token request is checked in this order:
 - at most OAUTH_TOKEN_ADDRESS_RATE_LIMIT requests per client address, and
   OAUTH_TOKEN_RATE_LIMIT per client id, so that no secret is guessed online;
 - exactly one client authentication (§2.3): HTTP Basic, with the id and secret each
-  form-urlencoded (§2.3.1; how Entra sends them), or `client_id` and `client_secret` in
-  the body. Each way is one ClientAuthMethod in CLIENT_AUTH_METHODS: RFC 7523's
-  `client_assertion` (workload identity federation) is one more beside them;
+  form-urlencoded (§2.3.1; how Entra sends them), `client_id` and `client_secret` in
+  the body, or `client_id` with a `client_assertion` signed by the site's Entra tenant
+  (RFC 7523 §2.2, workload identity federation: sites.credentials.federation). Each way
+  is one ClientAuthMethod in CLIENT_AUTH_METHODS;
 - `grant_type=client_credentials`; `scope` absent or `scim`, the one scope there is (a
   token reaches its site's SCIM endpoint and nothing else), which the answer names;
   `resource` (RFC 8707) is accepted and ignored, for the same reason.
@@ -36,7 +37,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from sat_portal import ratelimit
 from sat_portal.addresses import client_address
-from sites.credentials import oauth
+from sites.credentials import federation, oauth
 from sites.credentials.scim_bearer import BearerCheck
 from sites.models import CredentialKind
 
@@ -49,7 +50,15 @@ FORM = "application/x-www-form-urlencoded"
 GRANT_TYPE = "client_credentials"
 REALM = "SAT Portal token endpoint"
 # The parameters this endpoint reads; others are ignored (§3.2), and never repeated back.
-PARAMETERS = ("grant_type", "scope", "resource", "client_id", "client_secret")
+PARAMETERS = (
+    "grant_type",
+    "scope",
+    "resource",
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+)
 
 
 class OAuthError(Exception):
@@ -150,6 +159,31 @@ def body_credentials(request: HttpRequest, form: dict[str, str]) -> tuple[str, s
     return form.get("client_id", ""), form["client_secret"]
 
 
+def assertion_credentials(request: HttpRequest, form: dict[str, str]) -> tuple[str, str] | None:
+    """RFC 7523 §2.2: client_assertion_type=…jwt-bearer and a client_assertion, with the
+    client_id (optional in the RFC; here it selects the site, as it does for a secret)."""
+    if "client_assertion" not in form and "client_assertion_type" not in form:
+        return None
+    if form.get("client_assertion_type") != federation.ASSERTION_TYPE:
+        raise invalid_request(f"client_assertion_type must be {federation.ASSERTION_TYPE}.")
+    if not form.get("client_assertion"):
+        raise invalid_request("client_assertion is missing: send the JWT Entra signed.")
+    if not form.get("client_id"):
+        raise invalid_request(
+            "client_id is missing: send the Client ID shown on the site's Entra page."
+        )
+    return form["client_id"], form["client_assertion"]
+
+
+def assertion_authentication(client_id: str, assertion: str) -> oauth.ClientAuthentication:
+    site, hint, outcome = federation.authenticate(client_id, assertion)
+    if isinstance(outcome, federation.Refusal):
+        return oauth.ClientAuthentication(
+            site, hint, outcome.description, reason=outcome.reason, retry=outcome.retry
+        )
+    return oauth.ClientAuthentication(site, hint, trust=outcome.trust, not_after=outcome.expires_at)
+
+
 CLIENT_AUTH_METHODS = [
     ClientAuthMethod(
         "client_secret_basic",
@@ -160,6 +194,12 @@ CLIENT_AUTH_METHODS = [
     ),
     ClientAuthMethod(
         "client_secret_post", CredentialKind.CLIENT_SECRET, body_credentials, oauth.authenticate
+    ),
+    ClientAuthMethod(
+        "private_key_jwt",
+        CredentialKind.FEDERATION_TRUST,
+        assertion_credentials,
+        assertion_authentication,
     ),
 ]
 
@@ -205,8 +245,8 @@ def presented_client(
     ]
     if len(found) > 1:
         raise invalid_request(
-            "Authenticate the client one way only: HTTP Basic, or client_id and "
-            "client_secret in the body, not both (RFC 6749 section 2.3)."
+            "Authenticate the client one way only: HTTP Basic, client_id and client_secret "
+            "in the body, or a client_assertion (RFC 6749 section 2.3)."
         )
     if not found:
         raise OAuthError(
@@ -249,7 +289,13 @@ def issue_token(request: HttpRequest) -> JsonResponse:
     request.credential_check = BearerCheck(
         authentication.site, method.kind, authentication.hint, authentication.refusal
     )
-    if authentication.secret is None:
+    # The provisioning log's reason code for a refused assertion (never the assertion).
+    request.token_refusal_reason = authentication.reason
+    if authentication.retry:
+        raise OAuthError(
+            "temporarily_unavailable", authentication.refusal, 503, retry_after=RETRY_AFTER_SECONDS
+        )
+    if authentication.refusal is not None:
         raise OAuthError("invalid_client", authentication.refusal, 401, challenge=method.challenge)
 
     grant_type = form.get("grant_type")
@@ -265,7 +311,7 @@ def issue_token(request: HttpRequest) -> JsonResponse:
             f"The only scope is '{oauth.SCOPE}' (the site's SCIM endpoint): send it, or no scope.",
         )
 
-    issued = oauth.mint_access_token(authentication.secret)
+    issued = oauth.mint_access_token(authentication)
     return token_response(
         {
             "access_token": issued.plaintext,

@@ -176,6 +176,10 @@ def token_request_fields(
         if response.status_code == 200
         else fallback_summary(request.method, "token request", response.status_code, code)
     )
+    # Why a client assertion was refused (sites.credentials.federation.Reason).
+    reason = getattr(request, "token_refusal_reason", "")
+    if reason and response.status_code >= 400:
+        summary = f"{summary} ({reason})"
     return {
         "path": storable(cap(request.path, REFUSED_PATH_CAP)),
         "scim_type": storable(code[:40]),

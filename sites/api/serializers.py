@@ -137,6 +137,7 @@ class IssuedClientSecretSerializer(ClientSecretSerializer):
 class DisabledSerializer(serializers.Serializer):
     scim_tokens = serializers.IntegerField(help_text="Secret Tokens revoked.")
     client_secrets = serializers.IntegerField(help_text="OAuth client secrets revoked.")
+    federation_trusts = serializers.IntegerField(help_text="Federation trusts revoked.")
 
 
 class LastErrorSerializer(serializers.Serializer):

@@ -3,6 +3,9 @@
 - `scim_tokens`: a site's Secret Token, Entra's bearer for the SCIM endpoint.
 - `oauth`: a site's OAuth client, its secrets and the access tokens minted with them
   (the client credentials grant, Entra's other way to reach the SCIM endpoint).
+- `federation`: a site's trusts in Entra tenants, whose signed assertions get access
+  tokens with no secret at all (workload identity federation), and `jwks`, the tenants'
+  signing keys.
 - `entra`: a site's Entra integration as a whole (disabling it).
 - `api_keys`: an MSP's key for the REST API.
 - `scim_bearer`: which site a bearer credential sent to the SCIM endpoint belongs to.

@@ -1,6 +1,6 @@
 """A site's Microsoft Entra integration as a whole: every credential with which Entra may
-reach the site's SCIM endpoint (Secret Tokens, and OAuth client secrets with the access
-tokens minted from them)."""
+reach the site's SCIM endpoint (Secret Tokens, OAuth client secrets and federation
+trusts, with the access tokens minted from them)."""
 
 from dataclasses import dataclass
 
@@ -8,7 +8,7 @@ from django.db import transaction
 
 from sites.models import Site
 
-from . import oauth, scim_tokens
+from . import federation, oauth, scim_tokens
 from .base import Via
 
 
@@ -18,16 +18,18 @@ class Disabled:
 
     scim_tokens: int
     client_secrets: int
+    federation_trusts: int
 
 
 @transaction.atomic
 def disable(site: Site, *, by=None, via: str = Via.CONSOLE) -> Disabled:
-    """Stop Entra provisioning the site at once: revoke every Secret Token and every
-    client secret (their access tokens stop with them), each in the audit trail.
+    """Stop Entra provisioning the site at once: revoke every Secret Token, client secret
+    and federation trust (their access tokens stop with them), each in the audit trail.
 
     The OAuth client keeps its id, so that connecting Entra again needs only a new secret.
     """
     return Disabled(
         scim_tokens=scim_tokens.revoke_all(site, by=by, via=via),
         client_secrets=oauth.revoke_all_secrets(site, by=by, via=via),
+        federation_trusts=federation.revoke_all_trusts(site, by=by, via=via),
     )

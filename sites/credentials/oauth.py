@@ -21,7 +21,7 @@ client secrets. With the last two it fetches an access token about once an hour
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,9 +29,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sites.models import AccessToken, ClientSecret, OAuthClient, Site
+from sites.models import AccessToken, ClientSecret, FederationTrust, OAuthClient, Site
 
-from . import base, scim_tokens
+from . import base, federation, scim_tokens
 from .base import Via
 
 MIN_SECRET_DAYS = 365
@@ -100,13 +100,14 @@ def revoke_all_secrets(site: Site, *, by=None, via: str = Via.CONSOLE) -> int:
 
 @transaction.atomic
 def revoke_client(client: OAuthClient, *, by=None, via: str = Via.CONSOLE) -> bool:
-    """Retire `client`: its secrets are revoked (each in the audit trail) and its access
-    tokens stop at once. Return False if it was already revoked."""
+    """Retire `client`: its secrets and federation trusts are revoked (each in the audit
+    trail) and its access tokens stop at once. Return False if it was already revoked."""
     now = timezone.now()
     if not OAuthClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(revoked_at=now):
         return False
     client.revoked_at = now
     base.revoke_all(client.site.client_secrets.filter(client=client), by=by, via=via)
+    base.revoke_all(client.site.federation_trusts.filter(client=client), by=by, via=via)
     return True
 
 
@@ -129,14 +130,21 @@ def refusal(secret: ClientSecret, site: Site) -> str | None:
 
 @dataclass(frozen=True)
 class ClientAuthentication:
-    """The answer to a client id and secret. `site` and `hint` are set whenever the client
-    is known, also when it is refused (for the provisioning log); `secret` only when it
-    is accepted. A refusal says why only to a caller who sent a real secret."""
+    """The answer to a client's credential at the token endpoint. `site` and `hint` are
+    set whenever the client is known, also when it is refused (for the provisioning
+    log). When accepted, `secret` or `trust` is what the access token is minted with
+    (a trust's with `not_after`, its assertion's expiry); when refused, `refusal` says
+    why (to a caller who sent a real credential only) and `reason` is the log's code.
+    `retry`: refused for now only (a tenant's keys could not be fetched)."""
 
     site: Site | None
     hint: str
     refusal: str | None = None
     secret: ClientSecret | None = None
+    trust: FederationTrust | None = None
+    not_after: datetime | None = None
+    reason: str = ""
+    retry: bool = False
 
 
 def authenticate(client_id: str, plaintext: str) -> ClientAuthentication:
@@ -167,28 +175,51 @@ class IssuedAccessToken:
     expires_in: int  # seconds
 
 
-def mint_access_token(secret: ClientSecret) -> IssuedAccessToken:
-    """A new access token for an accepted secret (see `authenticate`)."""
+def mint_access_token(accepted: ClientAuthentication) -> IssuedAccessToken:
+    """A new access token for an accepted client (see `authenticate`, and
+    `federation`). It lasts OAUTH_ACCESS_TOKEN_LIFETIME, never past its secret's expiry,
+    nor, through a trust, more than FEDERATION_TOKEN_OUTLIVES_ASSERTION past the
+    assertion's."""
+    grant = accepted.secret or accepted.trust
     now = timezone.now()
     # Expired tokens are of no use to anyone: the site's few are deleted as new ones come.
-    AccessToken.objects.filter(site=secret.site, expires_at__lte=now).delete()
-    lifetime = timedelta(seconds=settings.OAUTH_ACCESS_TOKEN_LIFETIME)
-    expires_at = min(now + lifetime, secret.expires_at)
+    AccessToken.objects.filter(site=grant.site, expires_at__lte=now).delete()
+    expires_at = now + timedelta(seconds=settings.OAUTH_ACCESS_TOKEN_LIFETIME)
+    if accepted.secret is not None:
+        expires_at = min(expires_at, accepted.secret.expires_at)
+    else:
+        outlives = timedelta(seconds=settings.FEDERATION_TOKEN_OUTLIVES_ASSERTION)
+        expires_at = min(expires_at, accepted.not_after + outlives)
     token, plaintext = base.create(
-        AccessToken, secret=secret, site=secret.site, expires_at=expires_at
+        AccessToken,
+        secret=accepted.secret,
+        trust=accepted.trust,
+        site=grant.site,
+        expires_at=expires_at,
     )
-    base.record_use(secret)
+    base.record_use(grant)
     return IssuedAccessToken(token, plaintext, int((expires_at - now).total_seconds()))
 
 
 def find_access_token(plaintext: str) -> AccessToken | None:
     """The access token whose plaintext this is, whatever its state, with its site,
     secret and client: one indexed lookup by hash, joined."""
-    return base.find(AccessToken.objects.select_related("site", "secret__client"), plaintext)
+    return base.find(
+        AccessToken.objects.select_related("site", "secret__client", "trust__client"), plaintext
+    )
 
 
 def access_token_refusal(token: AccessToken) -> str | None:
     """Why `token` (from `find_access_token`) may not be used now, or None."""
     if not token.is_usable:
         return ACCESS_EXPIRED
+    if token.trust is not None:
+        return federation.refusal(token.trust, token.site)
     return refusal(token.secret, token.site)
+
+
+def token_hint(token: AccessToken) -> str:
+    """How the provisioning log names an access token: by what it was minted with."""
+    if token.trust is not None:
+        return f"{token.trust.client.hint} / {token.trust.hint}"
+    return hint(token.secret)

@@ -74,7 +74,7 @@ def check_access_token(plaintext: str) -> BearerCheck:
     refusal = oauth.access_token_refusal(token)
     if refusal is None:
         base.record_use(token)
-    return BearerCheck(token.site, CredentialKind.ACCESS_TOKEN, oauth.hint(token.secret), refusal)
+    return BearerCheck(token.site, CredentialKind.ACCESS_TOKEN, oauth.token_hint(token), refusal)
 
 
 def refuse_api_key(plaintext: str) -> BearerCheck:

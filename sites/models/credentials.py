@@ -1,10 +1,12 @@
-"""Credentials: secrets we issue, of which only a SHA-256 is stored.
+"""Credentials: what lets a caller in, each kind one table.
 
-Every kind shares one life (HashedSecret): issued with a recognisable prefix and shown
-once, found by the hash of what a caller sends, last use noted, optionally ending at
+Every kind shares one life (Credential): last use noted, optionally ending at
 `expires_at`, revoked at once, and each issue and revoke recorded as a CredentialEvent
-(but for OAuth access tokens, minted every hour). The rules live in `sites.credentials`;
-these are the rows.
+(but for OAuth access tokens, minted every hour). Most are secrets we issue
+(HashedSecret): issued with a recognisable prefix and shown once, of which only a
+SHA-256 is stored, found by the hash of what a caller sends. A federation trust is the
+one kind with no secret at all: it names the Entra tenant and app whose signed
+assertions we accept. The rules live in `sites.credentials`; these are the rows.
 """
 
 import secrets
@@ -25,6 +27,7 @@ class CredentialKind(models.TextChoices):
     API_KEY = "api_key", "API key"
     CLIENT_SECRET = "client_secret", "OAuth client secret"
     ACCESS_TOKEN = "access_token", "OAuth access token"
+    FEDERATION_TRUST = "federation_trust", "Federation trust"
 
 
 class CredentialState(models.TextChoices):
@@ -64,19 +67,15 @@ class CredentialQuerySet(models.QuerySet):
         )
 
 
-class HashedSecret(models.Model):
-    """A secret we issued: `PREFIX` + 43 URL-safe characters, of which we keep the SHA-256
-    and the last characters (`hint`) for people to tell them apart."""
+class Credential(models.Model):
+    """What every credential kind shares: who made it and when, its last use, an optional
+    expiry, and revocation."""
 
-    PREFIX: ClassVar[str]
     KIND: ClassVar[str]
     # A credential with an expiry is EXPIRING until then; for a kind that always has one
     # (client secrets), only within this much of it.
     EXPIRING_WITHIN: ClassVar[timedelta | None] = None
 
-    # Hex SHA-256 of the whole secret; unique, so checking one is a single indexed lookup.
-    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
-    hint = models.CharField(max_length=8, help_text="The secret's last characters, for display.")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -90,9 +89,6 @@ class HashedSecret(models.Model):
     class Meta:
         abstract = True
         ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.PREFIX}…{self.hint}"
 
     @property
     def state(self) -> CredentialState:
@@ -110,6 +106,23 @@ class HashedSecret(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.state in (CredentialState.ACTIVE, CredentialState.EXPIRING)
+
+
+class HashedSecret(Credential):
+    """A secret we issued: `PREFIX` + 43 URL-safe characters, of which we keep the SHA-256
+    and the last characters (`hint`) for people to tell them apart."""
+
+    PREFIX: ClassVar[str]
+
+    # Hex SHA-256 of the whole secret; unique, so checking one is a single indexed lookup.
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=8, help_text="The secret's last characters, for display.")
+
+    class Meta(Credential.Meta):
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.PREFIX}…{self.hint}"
 
 
 class ScimToken(HashedSecret):
@@ -208,22 +221,84 @@ class ClientSecret(HashedSecret):
         verbose_name = "OAuth client secret"
 
 
+class FederationTrust(Credential):
+    """Workload identity federation (RFC 7523 §2.2): the Entra tenant and app whose
+    signed assertions a site's OAuth client accepts in place of a client secret.
+
+    An assertion is accepted when it is signed (RS256) by a key published at `jwks_url`,
+    and its `iss`, `sub` and `aud` are exactly `issuer`, `subject` and `audience` (and
+    its `tid` is `tenant_id`, when that is set). Nothing here is secret: Entra shows all
+    four values, and so does our console. A trust never expires; it is revoked.
+    """
+
+    KIND = CredentialKind.FEDERATION_TRUST
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="federation_trusts")
+    # The client whose id Entra sends beside the assertion: the site's, when it was added.
+    client = models.ForeignKey(
+        OAuthClient, on_delete=models.CASCADE, related_name="federation_trusts"
+    )
+    issuer = models.CharField(max_length=300)
+    jwks_url = models.CharField("JWKS URL", max_length=500)
+    subject = models.CharField(max_length=200)
+    audience = models.CharField(max_length=300)
+    tenant_id = models.CharField(
+        "tenant ID", max_length=36, blank=True, help_text="Checked against the assertion's tid."
+    )
+
+    class Meta(Credential.Meta):
+        verbose_name = "federation trust"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "issuer", "subject", "audience"],
+                condition=Q(revoked_at__isnull=True),
+                name="sites_federationtrust_one_live_per_app",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} · {self.subject}"
+
+    @property
+    def hint(self) -> str:
+        """How the audit trail and logs name a trust: its subject's last characters."""
+        return f"…{self.subject[-6:]}"
+
+
 class AccessToken(HashedSecret):
     """A bearer token for the SCIM endpoint, minted at the token endpoint with a client
-    secret. Usable until `expires_at` while its secret, its client and the site's
-    training are too: the SCIM lookup joins them all in one query."""
+    secret or, through a federation trust, with a signed assertion: one of `secret` and
+    `trust`. Usable until `expires_at` while what it came from, its client and the
+    site's training are too: the SCIM lookup joins them all in one query."""
 
     PREFIX = "satat_"
     KIND = CredentialKind.ACCESS_TOKEN
 
-    secret = models.ForeignKey(ClientSecret, on_delete=models.CASCADE, related_name="access_tokens")
-    # The secret's site, so that the SCIM lookup reaches it in the same query, and the
-    # expired tokens of a site are pruned by its index.
+    secret = models.ForeignKey(
+        ClientSecret, null=True, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    trust = models.ForeignKey(
+        FederationTrust, null=True, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    # The site, so that the SCIM lookup reaches it in the same query, and the expired
+    # tokens of a site are pruned by its index.
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="access_tokens")
     expires_at = models.DateTimeField()
 
     class Meta(HashedSecret.Meta):
         verbose_name = "OAuth access token"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(secret__isnull=False, trust__isnull=True)
+                | Q(secret__isnull=True, trust__isnull=False),
+                name="sites_accesstoken_secret_or_trust",
+            ),
+        ]
+
+    @property
+    def grant(self) -> "ClientSecret | FederationTrust":
+        """What the token was minted with."""
+        return self.secret or self.trust
 
 
 class CredentialEvent(models.Model):

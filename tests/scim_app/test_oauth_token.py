@@ -180,9 +180,7 @@ def test_an_access_token_never_outlives_its_secret(contoso, contoso_client):
     assert AccessToken.objects.get().expires_at == ClientSecret.objects.get().expires_at
 
 
-def test_fetching_a_token_marks_the_secret_used(
-    contoso_client, django_capture_on_commit_callbacks
-):
+def test_fetching_a_token_marks_the_secret_used(contoso_client, django_capture_on_commit_callbacks):
     assert ClientSecret.objects.get().last_used_at is None
     # Written once the request's transaction commits, not before.
     with django_capture_on_commit_callbacks(execute=True):

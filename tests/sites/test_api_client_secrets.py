@@ -247,7 +247,7 @@ def test_disabling_the_integration_revokes_every_credential(api, alice, contoso,
     response = api.post(f"sites/{contoso.public_id}/entra/disable")
 
     assert response.status_code == 200
-    assert response.json() == {"scim_tokens": 1, "client_secrets": 2}
+    assert response.json() == {"scim_tokens": 1, "client_secrets": 2, "federation_trusts": 0}
     assert scim.get("Users").status_code == 401
     assert ScimClient(secret_token).get("Users").status_code == 401
     assert not contoso.client_secrets.usable().exists()
@@ -263,4 +263,5 @@ def test_disabling_the_integration_revokes_every_credential(api, alice, contoso,
     assert api.post(f"sites/{contoso.public_id}/entra/disable").json() == {
         "scim_tokens": 0,
         "client_secrets": 0,
+        "federation_trusts": 0,
     }

@@ -58,6 +58,7 @@ def test_the_support_group_may_only_view(db):
         "view_oauthclient",
         "view_clientsecret",
         "view_accesstoken",
+        "view_federationtrust",
     }
 
 

@@ -212,6 +212,8 @@ def disable_entra(request: HttpRequest, principal: Principal, public_id: UUID) -
     revoked = [f"{disabled.scim_tokens} token(s) revoked"]
     if disabled.client_secrets:
         revoked.append(f"{disabled.client_secrets} client secret(s) revoked")
+    if disabled.federation_trusts:
+        revoked.append(f"{disabled.federation_trusts} federation trust(s) revoked")
     messages.success(
         request,
         f"Microsoft Entra integration disabled: {', '.join(revoked)}. "
