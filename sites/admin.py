@@ -29,6 +29,7 @@ from .models import (
     ScimToken,
     Site,
     Staff,
+    StaffEvent,
 )
 from .models.credentials import state_filter
 
@@ -160,6 +161,19 @@ class StaffAdmin(SupportAdmin):
     list_select_related = ("user", "msp")
     search_fields = ("user__username", "user__email", "msp__name")
     autocomplete_fields = ("user", "msp")
+
+
+@admin.register(StaffEvent)
+class StaffEventAdmin(ViewOnlyAdmin):
+    """The teams' audit trail: MSP admins invite, change roles and remove on the console's
+    Team page (sites.team), and every change is here."""
+
+    list_display = ("at", "msp", "action", "email", "old_role", "new_role", "actor")
+    list_filter = ("action",)
+    list_select_related = ("msp", "actor")
+    search_fields = ("email", "msp__name", "actor__username")
+    fields = list_display
+    readonly_fields = fields
 
 
 class CredentialStateFilter(admin.SimpleListFilter):

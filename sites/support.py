@@ -9,7 +9,15 @@ from django.contrib.auth.models import Group, Permission
 SUPPORT_GROUP = "Support"
 VIEWABLE = {
     "scim_app": ["scimuser", "scimgroup", "membership", "provisioninglogentry"],
-    "sites": ["msp", "site", "staff", "scimtoken", "apikey", "credentialevent"],
+    "sites": [
+        "msp",
+        "site",
+        "staff",
+        "staffevent",
+        "scimtoken",
+        "apikey",
+        "credentialevent",
+    ],
 }
 
 

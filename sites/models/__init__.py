@@ -6,7 +6,7 @@ from .credentials import (
     HashedSecret,
     ScimToken,
 )
-from .tenancy import MSP, Site, Staff
+from .tenancy import MSP, Site, Staff, StaffEvent
 
 __all__ = [
     "MSP",
@@ -18,4 +18,5 @@ __all__ = [
     "ScimToken",
     "Site",
     "Staff",
+    "StaffEvent",
 ]

@@ -55,6 +55,7 @@ def test_the_support_group_may_only_view(db):
         "view_scimtoken",
         "view_credentialevent",
         "view_apikey",
+        "view_staffevent",
     }
 
 
