@@ -28,6 +28,7 @@ from .models import (
     CredentialState,
     ScimToken,
     Site,
+    SiteAlert,
     Staff,
     StaffEvent,
 )
@@ -174,6 +175,22 @@ class StaffEventAdmin(ViewOnlyAdmin):
     search_fields = ("email", "msp__name", "actor__username")
     fields = list_display
     readonly_fields = fields
+
+
+@admin.register(SiteAlert)
+class SiteAlertAdmin(ViewOnlyAdmin):
+    """The last e-mail alert of each kind that a site's MSP admins got (sites.alerts)."""
+
+    list_display = ("site", "msp", "kind", "sent_at")
+    list_filter = ("kind",)
+    list_select_related = ("site__msp",)
+    search_fields = ("site__name", "site__msp__name")
+    fields = list_display
+    readonly_fields = fields
+
+    @admin.display(description="MSP", ordering="site__msp__name")
+    def msp(self, obj: SiteAlert):
+        return obj.site.msp
 
 
 class CredentialStateFilter(admin.SimpleListFilter):

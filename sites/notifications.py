@@ -3,6 +3,7 @@
 the surrounding transaction commits, so a rolled-back change never mails anyone."""
 
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -15,11 +16,21 @@ logger = logging.getLogger(__name__)
 
 
 def admin_addresses(msp: MSP) -> list[str]:
-    return list(
-        Staff.objects.filter(msp=msp, role=Staff.Role.ADMIN, user__is_active=True)
+    return admin_addresses_of([msp.pk]).get(msp.pk, [])
+
+
+def admin_addresses_of(msp_ids: Iterable[int]) -> dict[int, list[str]]:
+    """{MSP id: its active admins' email addresses}, one query for all the MSPs."""
+    admins = (
+        Staff.objects.filter(msp_id__in=list(msp_ids), role=Staff.Role.ADMIN, user__is_active=True)
         .exclude(user__email="")
-        .values_list("user__email", flat=True)
+        .order_by("user__email")
+        .values_list("msp_id", "user__email")
     )
+    addresses: dict[int, list[str]] = {}
+    for msp_id, email in admins:
+        addresses.setdefault(msp_id, []).append(email)
+    return addresses
 
 
 def send(recipients: list[str], *, subject: str, body: str) -> bool:

@@ -17,6 +17,7 @@ VIEWABLE = {
         "scimtoken",
         "apikey",
         "credentialevent",
+        "sitealert",
     ],
 }
 

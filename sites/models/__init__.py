@@ -1,3 +1,4 @@
+from .alerts import SiteAlert
 from .credentials import (
     ApiKey,
     CredentialEvent,
@@ -17,6 +18,7 @@ __all__ = [
     "HashedSecret",
     "ScimToken",
     "Site",
+    "SiteAlert",
     "Staff",
     "StaffEvent",
 ]

@@ -56,6 +56,9 @@ class HashedSecret(models.Model):
 
     PREFIX: ClassVar[str]
     KIND: ClassVar[str]
+    # Whether a site's MSP admins are e-mailed before one expires (sites.alerts). False
+    # for kinds that are minted and replaced without a person (short-lived access tokens).
+    EXPIRY_ALERT: ClassVar[bool] = True
 
     # Hex SHA-256 of the whole secret; unique, so checking one is a single indexed lookup.
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)

@@ -52,3 +52,22 @@ def test_a_malformed_env_file_is_refused_with_its_line(tmp_path):
 def test_without_an_env_file_debug_off_needs_a_secret_key():
     result = manage("check", env=clean_environment(ENV_FILE=""))
     assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
+
+
+def test_email_url_configures_smtp_and_anything_else_is_refused():
+    show = "from django.conf import settings as s; print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    env = clean_environment(ENV_FILE="", SECRET_KEY="x")
+    for url, expected in [
+        (
+            "smtp+tls://alerts%40sat:p%40ss@mail.example",
+            "mail.example 587 alerts@sat p@ss True False",
+        ),
+        ("smtps://mail.example:2465", "mail.example 2465   False True"),
+        ("smtp://127.0.0.1:1025", "127.0.0.1 1025   False False"),
+    ]:
+        result = manage("shell", "-v", "0", "-c", show, env={**env, "EMAIL_URL": url})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == expected, url
+    refused = manage("check", env={**env, "EMAIL_URL": "mailto:alerts@sat.example"})
+    assert refused.returncode != 0
+    assert "EMAIL_URL must look like smtp://user:password@host:port" in refused.stderr

@@ -56,6 +56,7 @@ def test_the_support_group_may_only_view(db):
         "view_credentialevent",
         "view_apikey",
         "view_staffevent",
+        "view_sitealert",
     }
 
 
