@@ -194,6 +194,15 @@ def not_allowed(page: Page, demo: MSP, settings) -> None:
     assert response.status == 403
 
 
+def form_expired(page: Page, demo: MSP, settings) -> None:
+    page.goto("/accounts/login/")
+    page.context.clear_cookies()  # the CSRF cookie goes: the 403 a stale form gets
+    page.get_by_label("Username").fill("demo")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Form expired")).to_be_visible()
+
+
 @signed_in
 def not_found(page: Page, demo: MSP) -> None:
     response = page.goto(f"/sites/{uuid.uuid4()}/sat/")
@@ -228,6 +237,7 @@ PAGES = [
     invitation_issued,
     team_changed,
     not_allowed,
+    form_expired,
     not_found,
     post_only,
 ]
