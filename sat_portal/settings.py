@@ -264,6 +264,14 @@ DEPROVISIONING_ALERT_MINIMUM = envint("DEPROVISIONING_ALERT_MINIMUM", "10")
 DEPROVISIONING_ALERT_WINDOW = envint("DEPROVISIONING_ALERT_WINDOW", "3600")
 # How long an old Secret Token keeps working after a new one is issued (seconds).
 SCIM_TOKEN_GRACE_PERIOD = envint("SCIM_TOKEN_GRACE_PERIOD", str(24 * 3600))
+# E-mail alerts (sites.alerts), at most one of each kind per site and day: a site's
+# provisioning is failing when more than this percentage of its SCIM requests in the window
+# (seconds), and at least this many, were answered with an error (Entra quarantines a job
+# above 40%); a credential is expiring this many days before it does.
+FAILURE_ALERT_PERCENT = envint("FAILURE_ALERT_PERCENT", "40")
+FAILURE_ALERT_MINIMUM = envint("FAILURE_ALERT_MINIMUM", "10")
+FAILURE_ALERT_WINDOW = envint("FAILURE_ALERT_WINDOW", str(15 * 60))
+EXPIRY_ALERT_DAYS = envint("EXPIRY_ALERT_DAYS", "30")
 
 # OAuth 2.0 client credentials (Entra's gallery requirement since 2026): a client secret
 # lasts 1 to 3 years, chosen when it is issued; this is the default (days).
@@ -344,22 +352,30 @@ LOGGING = {
 # <METRICS_TOKEN>`. Unset: /metrics does not exist (404).
 METRICS_TOKEN = os.getenv("METRICS_TOKEN", "")
 
-# E-mail (alerts to MSP admins): smtp://user:password@host:port, smtp+tls://... for
-# STARTTLS, smtps://... for TLS from the start. Unset: no e-mail is sent.
+
+# E-mail (alerts to MSP admins, invitations): smtp://user:password@host:port, smtp+tls://...
+# for STARTTLS, smtps://... for TLS from the start. Unset: no e-mail is sent.
+def email_settings(url: str) -> dict[str, object]:
+    """Django's e-mail settings for an EMAIL_URL."""
+    email = urlsplit(url)
+    if email.scheme not in ("smtp", "smtp+tls", "smtps") or not email.hostname:
+        raise ImproperlyConfigured("EMAIL_URL must look like smtp://user:password@host:port")
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": email.hostname,
+        "EMAIL_PORT": email.port or {"smtp": 25, "smtp+tls": 587, "smtps": 465}[email.scheme],
+        "EMAIL_HOST_USER": unquote(email.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(email.password or ""),
+        "EMAIL_USE_TLS": email.scheme == "smtp+tls",
+        "EMAIL_USE_SSL": email.scheme == "smtps",
+        "EMAIL_TIMEOUT": 10,
+    }
+
+
 EMAIL_URL = os.getenv("EMAIL_URL", "")
 EMAIL_ENABLED = bool(EMAIL_URL)
 if EMAIL_ENABLED:
-    email = urlsplit(EMAIL_URL)
-    if email.scheme not in ("smtp", "smtp+tls", "smtps") or not email.hostname:
-        raise ImproperlyConfigured("EMAIL_URL must look like smtp://user:password@host:port")
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = email.hostname
-    EMAIL_PORT = email.port or {"smtp": 25, "smtp+tls": 587, "smtps": 465}[email.scheme]
-    EMAIL_HOST_USER = unquote(email.username or "")
-    EMAIL_HOST_PASSWORD = unquote(email.password or "")
-    EMAIL_USE_TLS = email.scheme == "smtp+tls"
-    EMAIL_USE_SSL = email.scheme == "smtps"
-    EMAIL_TIMEOUT = 10
+    globals().update(email_settings(EMAIL_URL))
 DEFAULT_FROM_EMAIL = os.getenv("EMAIL_FROM", "SAT Portal <noreply@localhost>")
 
 # The console's public address, for links printed by commands and sent by e-mail.

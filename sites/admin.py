@@ -32,7 +32,9 @@ from .models import (
     OAuthClient,
     ScimToken,
     Site,
+    SiteAlert,
     Staff,
+    StaffEvent,
 )
 from .models.credentials import state_filter
 
@@ -175,6 +177,35 @@ class StaffAdmin(SupportAdmin):
     list_select_related = ("user", "msp")
     search_fields = ("user__username", "user__email", "msp__name")
     autocomplete_fields = ("user", "msp")
+
+
+@admin.register(StaffEvent)
+class StaffEventAdmin(ViewOnlyAdmin):
+    """The teams' audit trail: MSP admins invite, change roles and remove on the console's
+    Team page (sites.team), and every change is here."""
+
+    list_display = ("at", "msp", "action", "email", "old_role", "new_role", "actor")
+    list_filter = ("action",)
+    list_select_related = ("msp", "actor")
+    search_fields = ("email", "msp__name", "actor__username")
+    fields = list_display
+    readonly_fields = fields
+
+
+@admin.register(SiteAlert)
+class SiteAlertAdmin(ViewOnlyAdmin):
+    """The last e-mail alert of each kind that a site's MSP admins got (sites.alerts)."""
+
+    list_display = ("site", "msp", "kind", "sent_at")
+    list_filter = ("kind",)
+    list_select_related = ("site__msp",)
+    search_fields = ("site__name", "site__msp__name")
+    fields = list_display
+    readonly_fields = fields
+
+    @admin.display(description="MSP", ordering="site__msp__name")
+    def msp(self, obj: SiteAlert):
+        return obj.site.msp
 
 
 class CredentialStateFilter(admin.SimpleListFilter):

@@ -9,8 +9,12 @@ class SitesConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
+        from sat_portal import housekeeping
+
+        from .alerts import alert_job
         from .sessions import note_sign_in
         from .support import sync_support_group
 
         user_logged_in.connect(note_sign_in, dispatch_uid="sites.sessions.note_sign_in")
         post_migrate.connect(sync_support_group, dispatch_uid="sites.support.sync_support_group")
+        housekeeping.register(alert_job)

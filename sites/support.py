@@ -13,6 +13,7 @@ VIEWABLE = {
         "msp",
         "site",
         "staff",
+        "staffevent",
         "scimtoken",
         "apikey",
         "oauthclient",
@@ -20,6 +21,7 @@ VIEWABLE = {
         "accesstoken",
         "federationtrust",
         "credentialevent",
+        "sitealert",
     ],
 }
 

@@ -3,7 +3,8 @@ allowed is the rule functions' to say (sites.services, sites.credentials)."""
 
 from django import forms
 
-from sites.models import Site
+from sites.models import Site, Staff
+from sites.team import EMAIL_MAX_LENGTH
 
 
 class SiteForm(forms.Form):
@@ -55,3 +56,20 @@ class ApiKeyForm(forms.Form):
 
     name = forms.CharField(max_length=100, help_text="What the key is for, e.g. 'Onboarding'.")
     newest = forms.IntegerField(min_value=0, required=False)
+
+
+class InviteForm(forms.Form):
+    """Invite a colleague, as last seen by the person pressing it.
+
+    `newest` is the MSP's newest membership when the page was rendered, as in ApiKeyForm:
+    a reload of the page showing an invitation link re-sends this same form, and must not
+    invite (and show a link) again. Whether the address is free is `team.invite`'s to say.
+    """
+
+    email = forms.EmailField(max_length=EMAIL_MAX_LENGTH, label="Email address")
+    role = forms.ChoiceField(choices=Staff.Role.choices, initial=Staff.Role.READ_ONLY)
+    newest = forms.IntegerField(min_value=0, required=False)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Staff.Role.choices)

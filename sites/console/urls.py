@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import api_keys, entra, overview, provisioned, sites
+from .views import api_keys, entra, overview, provisioned, sites, team
 
 SITE = "sites/<uuid:public_id>/"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -55,4 +55,8 @@ urlpatterns = [
     ),
     path("api-keys/", api_keys.api_key_list, name="api_keys"),
     path("api-keys/<uuid:key_id>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
+    path("team/", team.team_list, name="team"),
+    path("team/<uuid:public_id>/role/", team.team_role, name="team_role"),
+    path("team/<uuid:public_id>/remove/", team.team_remove, name="team_remove"),
+    path("team/<uuid:public_id>/invitation/", team.team_renew, name="team_renew"),
 ]

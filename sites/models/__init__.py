@@ -1,3 +1,4 @@
+from .alerts import SiteAlert
 from .credentials import (
     AccessToken,
     ApiKey,
@@ -11,7 +12,7 @@ from .credentials import (
     OAuthClient,
     ScimToken,
 )
-from .tenancy import MSP, Site, Staff
+from .tenancy import MSP, Site, Staff, StaffEvent
 
 __all__ = [
     "MSP",
@@ -27,5 +28,7 @@ __all__ = [
     "OAuthClient",
     "ScimToken",
     "Site",
+    "SiteAlert",
     "Staff",
+    "StaffEvent",
 ]

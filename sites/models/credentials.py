@@ -75,6 +75,9 @@ class Credential(models.Model):
     # A credential with an expiry is EXPIRING until then; for a kind that always has one
     # (client secrets), only within this much of it.
     EXPIRING_WITHIN: ClassVar[timedelta | None] = None
+    # Whether a site's MSP admins are e-mailed before one expires (sites.alerts). False
+    # for kinds that are minted and replaced without a person (short-lived access tokens).
+    EXPIRY_ALERT: ClassVar[bool] = True
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -273,6 +276,7 @@ class AccessToken(HashedSecret):
 
     PREFIX = "satat_"
     KIND = CredentialKind.ACCESS_TOKEN
+    EXPIRY_ALERT = False  # minted every hour and replaced without a person
 
     secret = models.ForeignKey(
         ClientSecret, null=True, on_delete=models.CASCADE, related_name="access_tokens"

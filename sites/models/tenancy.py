@@ -34,6 +34,8 @@ class Staff(models.Model):
     )
     msp = models.ForeignKey(MSP, on_delete=models.CASCADE, related_name="staff")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.READ_ONLY)
+    # Used in console URLs (the Team page) instead of the sequential pk.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         verbose_name_plural = "staff"
@@ -70,3 +72,50 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StaffEvent(models.Model):
+    """Audit trail of an MSP's team: who invited whom, changed whose role or removed whom,
+    and when. Kept when the logins involved are gone (the email is copied)."""
+
+    class Action(models.TextChoices):
+        INVITED = "invited", "Invited"
+        REINVITED = "reinvited", "New invitation link"
+        ROLE_CHANGED = "role_changed", "Role changed"
+        REMOVED = "removed", "Removed"
+
+    msp = models.ForeignKey(MSP, on_delete=models.CASCADE, related_name="staff_events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.CharField(max_length=254)
+    old_role = models.CharField(max_length=20, choices=Staff.Role.choices, blank=True)
+    new_role = models.CharField(max_length=20, choices=Staff.Role.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            # The Team page's recent changes, newest first.
+            models.Index(fields=["msp", "-at"], name="sites_staffevent_msp_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.email}"
+
+    @property
+    def description(self) -> str:
+        """What the actor did, e.g. "changed bob@… from Admin to Read-only"."""
+        return {
+            self.Action.INVITED: f"invited {self.email} as {self.get_new_role_display()}",
+            self.Action.REINVITED: f"sent {self.email} a new invitation link",
+            self.Action.ROLE_CHANGED: (
+                f"changed {self.email} from {self.get_old_role_display()} to "
+                f"{self.get_new_role_display()}"
+            ),
+            self.Action.REMOVED: f"removed {self.email}",
+        }[self.action]

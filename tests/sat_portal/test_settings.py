@@ -85,3 +85,22 @@ def test_oauth_lifetimes_at_their_bounds_are_accepted():
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["21600", "1095"]
+
+
+def test_email_url_configures_smtp_and_anything_else_is_refused():
+    show = "from django.conf import settings as s; print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    env = clean_environment(ENV_FILE="", SECRET_KEY="x")
+    for url, expected in [
+        (
+            "smtp+tls://alerts%40sat:p%40ss@mail.example",
+            "mail.example 587 alerts@sat p@ss True False",
+        ),
+        ("smtps://mail.example:2465", "mail.example 2465   False True"),
+        ("smtp://127.0.0.1:1025", "127.0.0.1 1025   False False"),
+    ]:
+        result = manage("shell", "-v", "0", "-c", show, env={**env, "EMAIL_URL": url})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == expected, url
+    refused = manage("check", env={**env, "EMAIL_URL": "mailto:alerts@sat.example"})
+    assert refused.returncode != 0
+    assert "EMAIL_URL must look like smtp://user:password@host:port" in refused.stderr

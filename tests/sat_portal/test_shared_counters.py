@@ -5,15 +5,15 @@ These run against the Redis server on this machine (.ci/run starts it when it is
 The two-node test (tests/deploy) checks the same across two gunicorn instances.
 """
 
-import threading
 import uuid
 
 import pytest
 import redis
-from django.db import connection, connections
+from django.db import connection
 
 from tests.conftest import PASSWORD
 from tests.support.api import ApiClient, key_for
+from tests.support.parallel import in_parallel
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -51,29 +51,10 @@ def redis_cache(settings):
         server.delete(key)
 
 
-def at_once(calls: list) -> list:
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_racing_requests_never_get_past_the_api_rate_limit(alice, settings):
     settings.API_RATE_LIMIT = "10/hour"
     key = key_for(alice)
-    responses = at_once([lambda: ApiClient(key).get("sites") for _ in range(16)])
+    responses = in_parallel([lambda: ApiClient(key).get("sites") for _ in range(16)])
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 10 + [429] * 6
     assert all(0 < int(r["Retry-After"]) <= 3600 for r in responses if r.status_code == 429)
@@ -89,7 +70,7 @@ def test_racing_wrong_passwords_lock_the_username_at_the_limit(alice, settings):
             "/accounts/login/", {"username": "alice", "password": "guess"}, REMOTE_ADDR="1.2.3.4"
         )
 
-    at_once([guess for _ in range(12)])
+    in_parallel([guess for _ in range(12)])
     locked = Client().post(
         "/accounts/login/", {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="1.2.3.4"
     )

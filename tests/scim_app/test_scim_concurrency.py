@@ -2,15 +2,14 @@
 parallel: one of many identical creates wins, and parallel membership PATCHes on
 one group lose nothing."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from scim_app.models import Membership, ScimUser
 from sites.credentials import scim_tokens
 from sites.models import MSP, Site
 from tests.conftest import ScimClient
+from tests.support.parallel import in_parallel
 
 from .conftest import entra_user, patch_body
 
@@ -20,25 +19,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="needs a database that runs requests in parallel"
     ),
 ]
-
-
-def in_parallel(calls: list) -> list:
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.fixture

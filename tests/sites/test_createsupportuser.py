@@ -59,6 +59,8 @@ def test_the_support_group_may_only_view(db):
         "view_clientsecret",
         "view_accesstoken",
         "view_federationtrust",
+        "view_staffevent",
+        "view_sitealert",
     }
 
 

@@ -30,6 +30,11 @@ class SetPassword(auth_views.PasswordResetConfirmView):
     post_reset_login = True
     success_url = reverse_lazy("console:list")
 
+    def get_user(self, uidb64):
+        # A deactivated login (removed from its team) gets "this link has been used".
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
     def form_valid(self, form):
         response = super().form_valid(form)
         messages.success(self.request, "Your password is set. Welcome to SAT Portal.")
