@@ -6,7 +6,7 @@ from scim_app.models import ScimGroup, ScimUser
 from scim_app.resources import users
 from scim_app.resources.attributes import ENTERPRISE_URN
 from sites import services
-from sites.models import ClientSecret, CredentialState, ScimToken, Site
+from sites.models import ClientSecret, CredentialState, FederationTrust, ScimToken, Site
 
 
 class SiteSerializer(serializers.ModelSerializer):
@@ -132,6 +132,69 @@ class IssuedClientSecretSerializer(ClientSecretSerializer):
             "tenant_url",
             "token_endpoint",
         ]
+
+
+class FederationTrustSerializer(serializers.ModelSerializer):
+    """A site's trust in an Entra app (workload identity federation): nothing secret."""
+
+    client_id = serializers.CharField(
+        source="client.client_id",
+        read_only=True,
+        help_text="The Client ID Entra sends with its assertions.",
+    )
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Null once deleted."
+    )
+    state = state_field("active or revoked.")
+
+    class Meta:
+        model = FederationTrust
+        fields = [
+            "id",
+            "client_id",
+            "issuer",
+            "jwks_url",
+            "subject",
+            "audience",
+            "tenant_id",
+            "state",
+            "created_at",
+            "created_by",
+            "last_used_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "last_used_at": {"help_text": "When an access token was last fetched through it."}
+        }
+
+
+class NewFederationTrustSerializer(serializers.Serializer):
+    """The four values Entra shows (and optionally the tenant id). Whether they are
+    acceptable is federation.validate's to say, with its messages."""
+
+    issuer = serializers.CharField(help_text="https://login.microsoftonline.com/<tenant ID>/v2.0")
+    jwks_url = serializers.CharField(
+        help_text="https://login.microsoftonline.com/<tenant ID>/discovery/v2.0/keys"
+    )
+    subject = serializers.CharField(help_text="The app's object id, as Entra shows it.")
+    audience = serializers.CharField(help_text="api://<app id>, or the bare app id.")
+    tenant_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Optional: assertions must then carry it as their tid.",
+    )
+
+
+class AddedFederationTrustSerializer(FederationTrustSerializer):
+    """A new trust, with what to paste back into Entra."""
+
+    token_endpoint = serializers.URLField(help_text="The Token URL to paste into Entra.")
+    tenant_url = serializers.URLField(help_text="The Tenant URL to paste into Entra.")
+
+    class Meta(FederationTrustSerializer.Meta):
+        fields = [*FederationTrustSerializer.Meta.fields, "token_endpoint", "tenant_url"]
 
 
 class DisabledSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ app_name = "api"
 SITE = r"sites/(?P<site_id>[^/]+)"
 TOKEN = SITE + r"/scim-tokens/(?P<token_id>[^/]+)"
 SECRET = SITE + r"/client-secrets/(?P<secret_id>[^/]+)"
+TRUST = SITE + r"/federation-trusts/(?P<trust_id>[^/]+)"
 
 # Trailing slashes are optional: scripts write both, and a redirect would drop a POST body.
 urlpatterns = [
@@ -20,6 +21,17 @@ urlpatterns = [
     re_path(rf"^{SECRET}/?$", views.ClientSecretDetail.as_view(), name="client-secret"),
     re_path(
         rf"^{SECRET}/revoke/?$", views.ClientSecretRevoke.as_view(), name="client-secret-revoke"
+    ),
+    re_path(
+        rf"^{SITE}/federation-trusts/?$",
+        views.FederationTrustList.as_view(),
+        name="federation-trusts",
+    ),
+    re_path(rf"^{TRUST}/?$", views.FederationTrustDetail.as_view(), name="federation-trust"),
+    re_path(
+        rf"^{TRUST}/revoke/?$",
+        views.FederationTrustRevoke.as_view(),
+        name="federation-trust-revoke",
     ),
     re_path(rf"^{SITE}/entra/disable/?$", views.DisableEntra.as_view(), name="entra-disable"),
     re_path(rf"^{SITE}/status/?$", views.SiteStatus.as_view(), name="site-status"),

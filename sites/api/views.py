@@ -21,17 +21,20 @@ from scim_app.endpoint.locations import tenant_url, token_endpoint
 from scim_app.models import Membership, ScimGroup, ScimUser
 from sites import status as site_status
 from sites.access import Principal
-from sites.credentials import entra, oauth, scim_tokens
+from sites.credentials import entra, federation, oauth, scim_tokens
 from sites.credentials.base import Via
-from sites.models import ClientSecret, HashedSecret, ScimToken, Site
+from sites.models import ClientSecret, Credential, FederationTrust, HashedSecret, ScimToken, Site
 
 from .permissions import principal_of
 from .serializers import (
+    AddedFederationTrustSerializer,
     ClientSecretSerializer,
     DisabledSerializer,
+    FederationTrustSerializer,
     IssuedClientSecretSerializer,
     IssuedScimTokenSerializer,
     NewClientSecretSerializer,
+    NewFederationTrustSerializer,
     ScimGroupSerializer,
     ScimTokenSerializer,
     ScimUserSerializer,
@@ -47,6 +50,9 @@ TOKEN_ID = OpenApiParameter(
 )
 SECRET_ID = OpenApiParameter(
     "secret_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The secret's `id`."
+)
+TRUST_ID = OpenApiParameter(
+    "trust_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The trust's `id`."
 )
 
 
@@ -210,13 +216,13 @@ class CredentialDetail(MspScoped, generics.RetrieveDestroyAPIView):
     def credentials(self, site: Site) -> QuerySet:
         raise NotImplementedError
 
-    def get_object(self) -> HashedSecret:
+    def get_object(self) -> Credential:
         try:
             return self.credentials(self.get_site()).get(pk=self.kwargs[self.id_kwarg])
         except (ObjectDoesNotExist, ValueError):
             raise exceptions.NotFound(self.missing) from None
 
-    def perform_destroy(self, credential: HashedSecret) -> None:
+    def perform_destroy(self, credential: Credential) -> None:
         self.revoke(credential, by=self.principal.user, via=Via.API)
 
 
@@ -340,12 +346,86 @@ class ClientSecretRevoke(CredentialRevoke, ClientSecretDetail):
     pass
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List a site's federation trusts",
+        description="Workload identity federation: the Entra apps whose signed assertions "
+        "get access tokens for the site, newest first. Nothing here is secret.",
+        parameters=[SITE_ID],
+    ),
+)
+class FederationTrustList(MspScoped, generics.ListAPIView):
+    serializer_class = FederationTrustSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[FederationTrust]:
+        return federation.trusts_of(self.get_site())
+
+    @extend_schema(
+        summary="Trust an Entra app (workload identity federation)",
+        description="Paste the Issuer, JWKS URL, Subject and Audience Entra shows for the "
+        "app's provisioning. Both URLs must be on FEDERATION_JWKS_HOSTS (Microsoft's login "
+        "host) and name one tenant. Answers with the Client ID, Token URL and Tenant URL to "
+        "paste back into Entra; the site's OAuth client is created if it has none.",
+        parameters=[SITE_ID],
+        request=NewFederationTrustSerializer,
+        responses={201: AddedFederationTrustSerializer},
+    )
+    def post(self, request: Request, site_id: str) -> Response:
+        site = self.get_site()
+        wanted = NewFederationTrustSerializer(data=request.data)
+        wanted.is_valid(raise_exception=True)
+        try:
+            values = federation.validate(**wanted.validated_data)
+            trust = federation.add_trust(site, values, by=self.principal.user, via=Via.API)
+        except ValidationError as error:
+            raise exceptions.ValidationError(error.message_dict) from None
+        body = {
+            **FederationTrustSerializer(trust).data,
+            "token_endpoint": token_endpoint(request),
+            "tenant_url": tenant_url(request),
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Read a federation trust", description=""),
+    delete=extend_schema(
+        summary="Revoke a federation trust",
+        description="The same as POST …/revoke, answering 204.",
+        responses={204: None},
+    ),
+)
+@extend_schema(parameters=[SITE_ID, TRUST_ID])
+class FederationTrustDetail(CredentialDetail):
+    serializer_class = FederationTrustSerializer
+    id_kwarg = "trust_id"
+    missing = "This site has no federation trust with this id."
+    revoke = staticmethod(federation.revoke_trust)
+
+    def credentials(self, site: Site) -> QuerySet[FederationTrust]:
+        return federation.trusts_of(site)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Revoke a federation trust",
+        description="No access token is issued through it from now on, and those it got "
+        "stop working at once. Revoking twice is harmless.",
+        request=None,
+        responses={200: FederationTrustSerializer},
+    )
+)
+class FederationTrustRevoke(CredentialRevoke, FederationTrustDetail):
+    pass
+
+
 class DisableEntra(MspScoped, APIView):
     @extend_schema(
         summary="Disable a site's Microsoft Entra integration",
-        description="Revokes every Secret Token and every OAuth client secret of the site "
-        "(and so every access token): Entra can no longer provision it. The OAuth client "
-        "keeps its id, so a new secret reconnects Entra.",
+        description="Revokes every Secret Token, OAuth client secret and federation trust "
+        "of the site (and so every access token): Entra can no longer provision it. The "
+        "OAuth client keeps its id, so a new secret or trust reconnects Entra.",
         parameters=[SITE_ID],
         request=None,
         responses={200: DisabledSerializer},

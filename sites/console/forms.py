@@ -2,7 +2,9 @@
 allowed is the rule functions' to say (sites.services, sites.credentials)."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
+from sites.credentials import federation
 from sites.models import Site, Staff
 from sites.team import EMAIL_MAX_LENGTH
 
@@ -73,3 +75,38 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Staff.Role.choices)
+
+
+class FederationTrustForm(forms.Form):
+    """Workload identity federation: the four values Entra shows for the app (and,
+    optionally, its tenant id), each pasted as shown. The rules that decide whether they
+    are acceptable are federation.validate's; their messages land on the fields."""
+
+    issuer = forms.CharField(
+        max_length=300, help_text="https://login.microsoftonline.com/<tenant ID>/v2.0"
+    )
+    jwks_url = forms.CharField(
+        label="JWKS URL",
+        max_length=500,
+        help_text="https://login.microsoftonline.com/<tenant ID>/discovery/v2.0/keys",
+    )
+    subject = forms.CharField(max_length=200, help_text="An object ID.")
+    audience = forms.CharField(max_length=300, help_text="api://<app ID>, or the app ID.")
+    tenant_id = forms.CharField(
+        label="Tenant ID (optional)",
+        max_length=36,
+        required=False,
+        help_text="When given, assertions must carry it as their tid.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.values = federation.validate(**data)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+        return data

@@ -39,8 +39,9 @@ urlpatterns = [
     ),
     path("sites/<uuid:public_id>/sat/entra/disable/", entra.disable_entra, name="disable_entra"),
     path(
-        "sites/<uuid:public_id>/sat/entra/tokens/<int:token_id>/revoke/",
-        entra.revoke_token,
+        "sites/<uuid:public_id>/sat/entra/tokens/<int:pk>/revoke/",
+        entra.revoke,
+        {"kind": "token"},
         name="revoke_token",
     ),
     path(
@@ -49,8 +50,20 @@ urlpatterns = [
         name="issue_client_secret",
     ),
     path(
-        "sites/<uuid:public_id>/sat/entra/oauth/secrets/<int:secret_id>/revoke/",
-        entra.revoke_client_secret,
+        "sites/<uuid:public_id>/sat/entra/federation/",
+        entra.add_federation_trust,
+        name="add_federation_trust",
+    ),
+    path(
+        "sites/<uuid:public_id>/sat/entra/federation/<int:pk>/revoke/",
+        entra.revoke,
+        {"kind": "trust"},
+        name="revoke_federation_trust",
+    ),
+    path(
+        "sites/<uuid:public_id>/sat/entra/oauth/secrets/<int:pk>/revoke/",
+        entra.revoke,
+        {"kind": "secret"},
         name="revoke_client_secret",
     ),
     path("api-keys/", api_keys.api_key_list, name="api_keys"),

@@ -106,10 +106,12 @@ def checked_url(value: str, field: str) -> tuple[str, str]:
         ) from None
     allowed = settings.FEDERATION_JWKS_HOSTS
     if not host or host not in allowed:
-        raise ValidationError(
-            {field: [f"The URL must be on {' or '.join(allowed)} (Microsoft's login host)."]},
-            code="host",
+        where = (
+            f"{allowed[0]}, Microsoft's login host"
+            if len(allowed) == 1
+            else f"one of the allowed key hosts: {', '.join(allowed)}"
         )
+        raise ValidationError({field: [f"The URL must be on {where}."]}, code="host")
     if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(host)):
         raise ValidationError({field: ["The URL must start with https://."]}, code="scheme")
     if parts.username or parts.password or parts.query or parts.fragment:
@@ -177,7 +179,7 @@ def validate(
         except ValidationError as error:
             errors.update(error.message_dict)
     if tenant_id and not TENANT.fullmatch(tenant_id):
-        errors["tenant_id"] = ["A tenant ID looks like 72f988bf-86f1-41af-91ab-2d7cd011db47."]
+        errors["tenant_id"] = ["A tenant ID looks like 3f2a9c1e-7b4d-4e8a-9c6f-2d1b5a7e8c90."]
     elif tenant_id and tenant and tenant_id != tenant:
         errors["tenant_id"] = ["The tenant ID is not the issuer's."]
     if errors:

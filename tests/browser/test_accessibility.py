@@ -135,6 +135,7 @@ def token_revoked(page: Page, demo: MSP) -> None:
     page.get_by_role("button", name="Configure Microsoft Entra Integration").click()
     page.get_by_role("link", name="Done").click()
     page.get_by_role("button", name="Revoke token").first.click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke token").click()
     expect(page.get_by_role("status")).to_contain_text("revoked")
 
 

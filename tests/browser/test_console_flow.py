@@ -73,6 +73,9 @@ def test_the_demo_user_configures_entra_copies_the_token_and_revokes_it(
     expect(page.locator("#secret-token")).to_have_count(0)
 
     page.get_by_role("button", name=f"Revoke token …{secret[-4:]}").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Revoke Secret Token …{secret[-4:]}?")
+    dialog.get_by_role("button", name="Revoke token").click()
     expect(page.locator("#entra-status")).to_have_text("Token revoked")
     screenshots.take(page, "revoked")
     assert scim_status(live_server.url, secret) == 401

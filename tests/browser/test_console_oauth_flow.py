@@ -107,6 +107,7 @@ def test_the_demo_user_connects_entra_with_client_credentials_and_rotates_the_se
     screenshots.take(page, "two-secrets")
 
     page.get_by_role("button", name=f"Revoke client secret …{first_secret[-4:]}").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke client secret").click()
     expect(page.get_by_role("status")).to_contain_text(
         f"Client secret …{first_secret[-4:]} revoked"
     )

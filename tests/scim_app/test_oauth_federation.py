@@ -183,7 +183,7 @@ HOUR = 3600
 REFUSED_CLAIMS = {
     "wrong issuer": (
         lambda now: {
-            "iss": "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"
+            "iss": "https://login.microsoftonline.com/3f2a9c1e-7b4d-4e8a-9c6f-2d1b5a7e8c90/v2.0"
         },
         "no_matching_trust",
     ),

@@ -6,6 +6,8 @@ Deterministic (derandomized Hypothesis) and bounded: 20 examples per operation. 
 with Hypothesis directly: schemathesis' own pytest plugin does not run on pytest 9.
 """
 
+import uuid
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -22,9 +24,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from sites.credentials import oauth, scim_tokens
+from sites.credentials import federation, oauth, scim_tokens
 from tests.support.api import key_for
 
+TENANT = "https://login.microsoftonline.com/3f2a9c1e-7b4d-4e8a-9c6f-2d1b5a7e8c90"
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 OPERATIONS = [
     f"{method.upper()} {path}"
@@ -52,7 +55,7 @@ def api_schema(db, settings):
 def test_every_operation_is_fuzzed(api_schema):
     served = {result.ok().label for result in api_schema.get_all_operations()}
     assert served == set(OPERATIONS)
-    assert len(OPERATIONS) == 18
+    assert len(OPERATIONS) == 23
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
@@ -81,6 +84,12 @@ def test_no_generated_request_gets_a_5xx_or_breaks_the_schema(api_schema, alice,
             if "secret_id" in case.path_parameters:
                 secret, _ = oauth.issue_secret(contoso, via="command")
                 case.path_parameters["secret_id"] = secret.pk
+            if "trust_id" in case.path_parameters:
+                values = federation.TrustValues(
+                    f"{TENANT}/v2.0", f"{TENANT}/discovery/v2.0/keys", str(uuid.uuid4()), "aud", ""
+                )
+                trust = federation.add_trust(contoso, values, via="command")
+                case.path_parameters["trust_id"] = trust.pk
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     fuzz()

@@ -31,6 +31,9 @@ def issue_url(site) -> str:
     return f"{settings_url(site)}entra/oauth/secrets/"
 
 
+CONFIRMED = {"confirmed": "yes"}
+
+
 def revoke_url(site, secret) -> str:
     return f"{settings_url(site)}entra/oauth/secrets/{secret.pk}/revoke/"
 
@@ -189,7 +192,7 @@ def test_revoke_stops_a_secret_and_its_access_tokens_at_once(alice_client, alice
     old_token = ScimClient(request_token(first).json()["access_token"])
     secret = ClientSecret.objects.get(hint=first.client_secret[-4:])
 
-    response = alice_client.post(revoke_url(contoso, secret), follow=True)
+    response = alice_client.post(revoke_url(contoso, secret), CONFIRMED, follow=True)
 
     assert f"Client secret …{secret.hint} revoked".encode() in response.content
     assert response.content.count(b"<tr data-secret-hint=") == 1
@@ -203,8 +206,8 @@ def test_revoke_stops_a_secret_and_its_access_tokens_at_once(alice_client, alice
 def test_revoking_twice_says_it_was_already_revoked(alice_client, contoso):
     issue_client_secret(contoso)
     secret = ClientSecret.objects.get()
-    alice_client.post(revoke_url(contoso, secret))
-    response = alice_client.post(revoke_url(contoso, secret), follow=True)
+    alice_client.post(revoke_url(contoso, secret), CONFIRMED)
+    response = alice_client.post(revoke_url(contoso, secret), CONFIRMED, follow=True)
     assert f"Client secret …{secret.hint} was already revoked.".encode() in response.content
     assert CredentialEvent.objects.filter(action="revoked").count() == 1
 
@@ -215,7 +218,7 @@ def test_disable_integration_revokes_every_secret_and_token(alice_client, contos
     _, secret_token = scim_tokens.issue_token(contoso)
     fabrikams = issue_client_secret(fabrikam)
 
-    response = alice_client.post(f"{settings_url(contoso)}entra/disable/", follow=True)
+    response = alice_client.post(f"{settings_url(contoso)}entra/disable/", CONFIRMED, follow=True)
 
     assert b"1 token(s) revoked, 1 client secret(s) revoked" in response.content
     assert access.get("Users").status_code == 401

@@ -20,6 +20,9 @@ from tests.conftest import ScimClient
 from tests.support.provisioned import bare_user, make_group
 from tests.support.storage import columns_containing
 
+# What the confirmation dialog (or, without script, the page that asks) adds to the form.
+CONFIRMED = {"confirmed": "yes"}
+
 
 def settings_url(site) -> str:
     return f"/sites/{site.public_id}/sat/"
@@ -190,7 +193,9 @@ def test_revoke_stops_a_token_at_once(alice_client, alice, contoso):
     assert scim.get("ServiceProviderConfig").status_code == 200
     token = contoso.scim_tokens.get()
 
-    response = alice_client.post(f"{settings_url(contoso)}entra/tokens/{token.pk}/revoke/")
+    response = alice_client.post(
+        f"{settings_url(contoso)}entra/tokens/{token.pk}/revoke/", CONFIRMED
+    )
 
     assert response.status_code == 302
     assert scim.get("ServiceProviderConfig").status_code == 401
@@ -203,8 +208,8 @@ def test_revoke_stops_a_token_at_once(alice_client, alice, contoso):
 def test_revoking_twice_says_it_was_already_revoked(alice_client, contoso):
     token, _ = scim_tokens.issue_token(contoso)
     url = f"{settings_url(contoso)}entra/tokens/{token.pk}/revoke/"
-    alice_client.post(url)
-    response = alice_client.post(url, follow=True)
+    alice_client.post(url, CONFIRMED)
+    response = alice_client.post(url, CONFIRMED, follow=True)
     assert f"Token …{token.hint} was already revoked.".encode() in response.content
     assert events_of(token).filter(action="revoked").count() == 1
 
@@ -214,7 +219,7 @@ def test_disable_integration_revokes_every_token(alice_client, contoso, fabrikam
     second = secret_in(configure(alice_client, contoso))
     _, fabrikams = scim_tokens.issue_token(fabrikam)
 
-    response = alice_client.post(f"{settings_url(contoso)}entra/disable/", follow=True)
+    response = alice_client.post(f"{settings_url(contoso)}entra/disable/", CONFIRMED, follow=True)
 
     assert b"2 token(s) revoked" in response.content
     assert not works(first) and not works(second)
@@ -319,3 +324,24 @@ def test_refusals_are_console_pages_that_say_why(bob_client, contoso, woodgrove,
     assert b"Ensure your account has Admin permissions." in denied.content
     missing = bob_client.get(settings_url(woodgrove))
     assert b"There is no such page, or it belongs to another MSP." in missing.content
+
+
+def test_revoking_and_disabling_ask_first_and_change_nothing_until_confirmed(alice_client, contoso):
+    token, plaintext = scim_tokens.issue_token(contoso)
+    page = alice_client.get(settings_url(contoso)).content.decode()
+    # With script, a dialog asks (static/console.js reads these attributes).
+    assert f'data-confirm="Revoke Secret Token …{token.hint}?' in page
+    assert 'data-confirm-action="Disable integration"' in page
+    base = settings_url(contoso)
+    for path, action in (
+        (f"entra/tokens/{token.pk}/revoke/", "Revoke token"),
+        ("entra/disable/", "Disable integration"),
+    ):
+        # Without script, the first press answers with a page that asks.
+        asked = alice_client.post(base + path)
+        assert asked.status_code == 200
+        html = asked.content.decode()
+        assert "Are you sure?" in html and f">{action}</button>" in html
+        assert '<input type="hidden" name="confirmed" value="yes">' in html
+        assert works(plaintext)
+    assert not CredentialEvent.objects.filter(action="revoked").exists()

@@ -15,7 +15,7 @@ from sites.models import CredentialEvent, FederationTrust, OAuthClient
 from tests.conftest import ScimClient
 from tests.support.federation import request_token
 
-TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+TENANT = "3f2a9c1e-7b4d-4e8a-9c6f-2d1b5a7e8c90"
 MICROSOFT = "https://login.microsoftonline.com"
 ENTRA_SHOWS = {
     "issuer": f"{MICROSOFT}/{TENANT}/v2.0",

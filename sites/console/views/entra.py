@@ -1,9 +1,11 @@
 """A site's Security Awareness Training settings: the Microsoft Entra integration, with
-either of its two ways in (OAuth 2.0 client credentials: a client id and secrets; or a
-Secret Token), each issued once and revocable, disabling it, and its provisioning
-status."""
+its three ways in (OAuth 2.0 client credentials: a client id and secrets; workload
+identity federation: a client id and trusts in the customer's Entra tenant, no secret;
+or a Secret Token), each revocable, secrets shown once; disabling it; and its
+provisioning status. Revoking and disabling ask first."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 from uuid import UUID
@@ -15,6 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 from django.views.decorators.cache import never_cache
@@ -22,11 +25,11 @@ from django.views.decorators.cache import never_cache
 from scim_app.endpoint.locations import tenant_url, token_endpoint
 from sites import status
 from sites.access import Principal
-from sites.credentials import entra, oauth, scim_tokens
-from sites.models import HashedSecret, Site
+from sites.credentials import entra, federation, oauth, scim_tokens
+from sites.models import Credential, Site
 
-from ..decorators import console_view, require_post, site_or_404
-from ..forms import ClientSecretForm, ConfigureForm
+from ..decorators import confirmation_page, console_view, require_post, site_or_404
+from ..forms import ClientSecretForm, ConfigureForm, FederationTrustForm
 
 T = TypeVar("T")
 
@@ -34,28 +37,41 @@ T = TypeVar("T")
 @never_cache
 @console_view()
 def site_sat(request: HttpRequest, principal: Principal, public_id: UUID) -> HttpResponse:
-    site = site_or_404(principal, public_id)
+    return sat_page(request, site_or_404(principal, public_id))
+
+
+def sat_page(
+    request: HttpRequest, site: Site, trust_form: FederationTrustForm | None = None
+) -> HttpResponse:
+    """The settings page; with `trust_form`, a federation trust refused (its errors)."""
     site_tokens = list(site.scim_tokens.select_related("created_by"))
     site_secrets = list(oauth.secrets_of(site))
-    summary = status.provisioning_summary(site, [*site_tokens, *site_secrets])
+    site_trusts = list(federation.trusts_of(site))
+    summary = status.provisioning_summary(site, [*site_tokens, *site_secrets, *site_trusts])
     ctx = {
         "site": site,
+        "tab": "sat",
         "tenant_url": tenant_url(request),
         "token_endpoint": token_endpoint(request),
         "client": oauth.live_client(site),
-        "usable_secrets": [s for s in site_secrets if s.is_usable],
+        "usable_secrets": asking("secret", [s for s in site_secrets if s.is_usable]),
+        "usable_trusts": asking("trust", [t for t in site_trusts if t.is_usable]),
+        "disable_question": DISABLE_QUESTION.format(site.name),
+        "trust_form": trust_form or FederationTrustForm(),
         "newest_secret": newest_pk(site_secrets),
         "lifetimes": secret_lifetimes(),
-        "usable_tokens": [t for t in site_tokens if t.is_usable],
+        "usable_tokens": asking("token", [t for t in site_tokens if t.is_usable]),
         "entra": summary.entra,
         "summary": summary,
         "newest": newest_pk(site_tokens),
         "grace_period": grace_period(),
     }
-    return render(request, "console/site_sat.html", ctx)
+    return render(
+        request, "console/site_sat.html", ctx, status=400 if trust_form is not None else 200
+    )
 
 
-def newest_pk(credentials: list[HashedSecret]) -> int:
+def newest_pk(credentials: list[Credential]) -> int:
     return max((c.pk for c in credentials), default=0)
 
 
@@ -174,40 +190,11 @@ def issue_client_secret(
 
 @require_post
 @console_view(admin=True)
-def revoke_token(
-    request: HttpRequest, principal: Principal, public_id: UUID, token_id: int
-) -> HttpResponse:
-    site = site_or_404(principal, public_id)
-    token = get_object_or_404(site.scim_tokens, pk=token_id)
-    if scim_tokens.revoke_token(token, by=request.user):
-        messages.success(request, f"Token …{token.hint} revoked: Entra requests with it now fail.")
-    else:
-        messages.info(request, f"Token …{token.hint} was already revoked.")
-    return redirect("console:sat", public_id=site.public_id)
-
-
-@require_post
-@console_view(admin=True)
-def revoke_client_secret(
-    request: HttpRequest, principal: Principal, public_id: UUID, secret_id: int
-) -> HttpResponse:
-    site = site_or_404(principal, public_id)
-    secret = get_object_or_404(site.client_secrets, pk=secret_id)
-    if oauth.revoke_secret(secret, by=request.user):
-        messages.success(
-            request,
-            f"Client secret …{secret.hint} revoked: Entra gets no access token with it, "
-            "and those it got no longer work.",
-        )
-    else:
-        messages.info(request, f"Client secret …{secret.hint} was already revoked.")
-    return redirect("console:sat", public_id=site.public_id)
-
-
-@require_post
-@console_view(admin=True)
 def disable_entra(request: HttpRequest, principal: Principal, public_id: UUID) -> HttpResponse:
     site = site_or_404(principal, public_id)
+    asked = ask(request, site, DISABLE_QUESTION.format(site.name), "Disable integration")
+    if asked is not None:
+        return asked
     disabled = entra.disable(site, by=request.user)
     revoked = [f"{disabled.scim_tokens} token(s) revoked"]
     if disabled.client_secrets:
@@ -220,3 +207,118 @@ def disable_entra(request: HttpRequest, principal: Principal, public_id: UUID) -
         "Entra can no longer provision this site.",
     )
     return redirect("console:sat", public_id=site.public_id)
+
+
+@require_post
+@console_view(admin=True)
+def add_federation_trust(
+    request: HttpRequest, principal: Principal, public_id: UUID
+) -> HttpResponse:
+    """Trust the Entra app whose four values were pasted; then the page shows the Client
+    ID, Token URL and Tenant URL to paste back into Entra. Nothing here is secret, so the
+    answer is a redirect (a reload adds nothing twice). A refusal re-renders the page
+    with the form's errors."""
+    site = site_or_404(principal, public_id)
+    form = FederationTrustForm(request.POST)
+    if form.is_valid():
+        try:
+            trust = federation.add_trust(site, form.values, by=request.user)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(
+                request,
+                f"{site.name} now trusts the Entra app {trust.subject}. In Entra, enter the "
+                "Client ID, Token URL and Tenant URL below, then Test Connection.",
+            )
+            return redirect(reverse("console:sat", args=[site.public_id]) + "#federation")
+    return never_cache(sat_page)(request, site, trust_form=form)
+
+
+@dataclass(frozen=True)
+class Revocable:
+    """A kind of credential this page revokes: which of the site's, the rule that
+    revokes it, how the page names one, what it asks first and says after."""
+
+    of_site: Callable[[Site], QuerySet]
+    revoke: Callable[..., bool]
+    name: Callable[[Credential], str]
+    question: str
+    action: str
+    revoked: str
+
+
+REVOCABLE = {
+    "token": Revocable(
+        lambda site: site.scim_tokens,
+        scim_tokens.revoke_token,
+        lambda token: f"Token …{token.hint}",
+        "Revoke Secret Token …{hint}? Entra's requests with it fail at once.",
+        "Revoke token",
+        "Entra requests with it now fail.",
+    ),
+    "secret": Revocable(
+        lambda site: site.client_secrets,
+        oauth.revoke_secret,
+        lambda secret: f"Client secret …{secret.hint}",
+        "Revoke client secret …{hint}? Entra gets no access token with it, and those it "
+        "got stop working at once.",
+        "Revoke client secret",
+        "Entra gets no access token with it, and those it got no longer work.",
+    ),
+    "trust": Revocable(
+        lambda site: site.federation_trusts,
+        federation.revoke_trust,
+        lambda trust: f"Federation trust of {trust.subject}",
+        "Revoke the federation trust of {subject}? Entra gets no access token through it, "
+        "and those it got stop working at once.",
+        "Revoke trust",
+        "Entra gets no access token through it, and those it got no longer work.",
+    ),
+}
+DISABLE_QUESTION = (
+    "Disable the Microsoft Entra integration of {}? Every Secret Token, client secret and "
+    "federation trust is revoked, and Entra can no longer provision the site."
+)
+
+
+@require_post
+@console_view(admin=True)
+def revoke(
+    request: HttpRequest, principal: Principal, public_id: UUID, kind: str, pk: int
+) -> HttpResponse:
+    """Revoke one of the site's credentials of `kind` (REVOCABLE), after asking."""
+    site = site_or_404(principal, public_id)
+    revocable = REVOCABLE[kind]
+    credential = get_object_or_404(revocable.of_site(site), pk=pk)
+    asked = ask(request, site, question(kind, credential), revocable.action)
+    if asked is not None:
+        return asked
+    name = revocable.name(credential)
+    if revocable.revoke(credential, by=request.user):
+        messages.success(request, f"{name} revoked: {revocable.revoked}")
+    else:
+        messages.info(request, f"{name} was already revoked.")
+    return redirect("console:sat", public_id=site.public_id)
+
+
+def question(kind: str, credential: Credential) -> str:
+    return REVOCABLE[kind].question.format(
+        hint=getattr(credential, "hint", ""), subject=getattr(credential, "subject", "")
+    )
+
+
+def asking(kind: str, credentials: list[Credential]) -> list[Credential]:
+    """`credentials`, each with the `question` its Revoke button asks."""
+    for credential in credentials:
+        credential.question = question(kind, credential)
+    return credentials
+
+
+def ask(request: HttpRequest, site: Site, question: str, action: str) -> HttpResponse | None:
+    """The destructive actions of this page ask first (decorators.confirmation_page)."""
+    return confirmation_page(
+        request, question, action=action, cancel_url=reverse("console:sat", args=[site.public_id])
+    )
