@@ -209,7 +209,7 @@ class ProvisioningLogEntry(models.Model):
     # Which credential made the request: its kind and "…abcd" for a known one; only the
     # visible prefix ("satscim_…") for an unknown one (sites.credentials.scim_bearer).
     credential_kind = models.CharField(max_length=20, choices=CredentialKind.choices, blank=True)
-    credential_hint = models.CharField(max_length=20, blank=True)
+    credential_hint = models.CharField(max_length=40, blank=True)
     method = models.CharField(max_length=10)
     path = models.TextField(help_text="Path and query string.")
     status = models.PositiveSmallIntegerField()
