@@ -52,6 +52,21 @@ def envint(name: str, default: str, *, within: tuple[int, int] | None = None) ->
     return number
 
 
+def envrate(name: str, default: str) -> str:
+    """A request rate such as "600/min" (also /sec, /hour, /day), checked here so that a
+    typo stops the app at start-up instead of failing every request it limits."""
+    from sat_portal.ratelimit import Rate  # no settings or cache used at import
+
+    value = os.getenv(name, default)
+    try:
+        Rate.parse(value)
+    except ImproperlyConfigured:
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 600/min, not {value!r}"
+        ) from None
+    return value
+
+
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
@@ -245,8 +260,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 SCIM_BASE_URL = os.getenv("SCIM_BASE_URL", "").rstrip("/")
 # Refused SCIM requests (no or a bad credential, a body too big) per client address before
 # that address gets 429 for the rest of the window; and SCIM requests per site.
-SCIM_REFUSAL_RATE_LIMIT = os.getenv("SCIM_REFUSAL_RATE_LIMIT", "60/min")
-SCIM_SITE_RATE_LIMIT = os.getenv("SCIM_SITE_RATE_LIMIT", "200/sec")
+SCIM_REFUSAL_RATE_LIMIT = envrate("SCIM_REFUSAL_RATE_LIMIT", "60/min")
+SCIM_SITE_RATE_LIMIT = envrate("SCIM_SITE_RATE_LIMIT", "200/sec")
 # Provisioning log rows older than this are deleted by the app itself (housekeeping).
 PROVISIONING_LOG_RETENTION_DAYS = envint("PROVISIONING_LOG_RETENTION_DAYS", "30")
 # Seconds between housekeeping runs (retention of the log and of deleted users, expired
@@ -280,8 +295,8 @@ OAUTH_SECRET_LIFETIME_DAYS = envint("OAUTH_SECRET_LIFETIME_DAYS", "365", within=
 OAUTH_ACCESS_TOKEN_LIFETIME = envint("OAUTH_ACCESS_TOKEN_LIFETIME", "3600", within=(3600, 21600))
 # Token requests per client id, and per client address (Entra calls from a few shared
 # addresses for every tenant: keep this one well above the number of sites per hour).
-OAUTH_TOKEN_RATE_LIMIT = os.getenv("OAUTH_TOKEN_RATE_LIMIT", "30/min")
-OAUTH_TOKEN_ADDRESS_RATE_LIMIT = os.getenv("OAUTH_TOKEN_ADDRESS_RATE_LIMIT", "300/min")
+OAUTH_TOKEN_RATE_LIMIT = envrate("OAUTH_TOKEN_RATE_LIMIT", "30/min")
+OAUTH_TOKEN_ADDRESS_RATE_LIMIT = envrate("OAUTH_TOKEN_ADDRESS_RATE_LIMIT", "300/min")
 
 # Workload identity federation (sites.credentials.federation): the hosts a trust's issuer
 # and JWKS URL may name. Microsoft's login host only, unless you add others; a loopback
@@ -394,7 +409,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 # Requests per API key (or signed-in user): "<n>/sec", "/min", "/hour" or "/day".
-API_RATE_LIMIT = os.getenv("API_RATE_LIMIT", "600/min")
+API_RATE_LIMIT = envrate("API_RATE_LIMIT", "600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "SAT Portal API",
     "DESCRIPTION": "Automate an MSP's sites and their Microsoft Entra provisioning. "

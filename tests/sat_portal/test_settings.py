@@ -104,3 +104,38 @@ def test_email_url_configures_smtp_and_anything_else_is_refused():
     refused = manage("check", env={**env, "EMAIL_URL": "mailto:alerts@sat.example"})
     assert refused.returncode != 0
     assert "EMAIL_URL must look like smtp://user:password@host:port" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SCIM_SITE_RATE_LIMIT", "200 per second"),
+        ("SCIM_REFUSAL_RATE_LIMIT", "60/fortnight"),
+        ("OAUTH_TOKEN_RATE_LIMIT", "/min"),
+        ("OAUTH_TOKEN_ADDRESS_RATE_LIMIT", "300"),
+        ("API_RATE_LIMIT", "-1/min"),
+    ],
+)
+def test_a_malformed_rate_limit_stops_the_app_at_start_up(name, value):
+    """Not a 500 on every request the limit guards, found only when Entra calls."""
+    result = manage("check", env=clean_environment(ENV_FILE="", SECRET_KEY="x", **{name: value}))
+    assert result.returncode != 0
+    assert f"{name} must be a rate such as 600/min, not {value!r}" in result.stderr
+
+
+def test_rate_limits_in_every_documented_spelling_are_accepted():
+    env = clean_environment(
+        ENV_FILE="",
+        SECRET_KEY="x",
+        SCIM_SITE_RATE_LIMIT="200/sec",
+        SCIM_REFUSAL_RATE_LIMIT="60/minute",
+        OAUTH_TOKEN_RATE_LIMIT="30/m",
+        OAUTH_TOKEN_ADDRESS_RATE_LIMIT="1000/hour",
+        API_RATE_LIMIT="10000/day",
+    )
+    result = manage(
+        "shell", "-v", "0", "-c", "from django.conf import settings; print(settings.API_RATE_LIMIT)",
+        env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "10000/day"
