@@ -6,7 +6,8 @@ A token request is checked in this order:
 - POST over HTTPS (when SECURE_SSL_REDIRECT is on), form-encoded (§4.4.2), every
   parameter at most once (§3.2), none in the URL (it would carry the secret into logs);
 - at most OAUTH_TOKEN_ADDRESS_RATE_LIMIT requests per client address, and
-  OAUTH_TOKEN_RATE_LIMIT per client id, so that no secret is guessed online;
+  OAUTH_TOKEN_RATE_LIMIT per client id from one address, so that no secret is guessed
+  online and nobody elsewhere can use up Entra's allowance;
 - exactly one client authentication (§2.3): HTTP Basic, with the id and secret each
   form-urlencoded (§2.3.1; how Entra sends them), `client_id` and `client_secret` in
   the body, or `client_id` with a `client_assertion` signed by the site's Entra tenant
@@ -23,7 +24,6 @@ hold the client secret and the access token.
 """
 
 import base64
-import binascii
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +34,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 
 from sat_portal import ratelimit
 from sat_portal.addresses import client_address
@@ -62,8 +63,7 @@ PARAMETERS = (
 
 
 class OAuthError(Exception):
-    """An error answer (RFC 6749 §5.2). `challenge`: the client authenticated with HTTP
-    Basic, so a 401 says which scheme to use again (§5.2, invalid_client)."""
+    """An error answer (RFC 6749 §5.2)."""
 
     def __init__(
         self,
@@ -71,14 +71,12 @@ class OAuthError(Exception):
         description: str,
         status: int = 400,
         *,
-        challenge: bool = False,
         retry_after: int | None = None,
     ):
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
-        self.challenge = challenge
         self.retry_after = retry_after
 
 
@@ -98,7 +96,8 @@ def error_response(error: OAuthError) -> JsonResponse:
     response = token_response(
         {"error": error.error, "error_description": error.description}, error.status
     )
-    if error.challenge:
+    if error.status == 401:
+        # Every 401 names the scheme to use (RFC 7235 §3.1; §5.2 for HTTP Basic).
         response["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
     if error.retry_after is not None:
         response["Retry-After"] = str(error.retry_after)
@@ -120,7 +119,6 @@ class ClientAuthMethod:
     kind: str
     presented: Callable[[HttpRequest, dict[str, str]], tuple[str, str] | None]
     verify: Callable[[str, str], oauth.ClientAuthentication]
-    challenge: bool = False
 
 
 def basic_credentials(request: HttpRequest, form: dict[str, str]) -> tuple[str, str] | None:
@@ -134,11 +132,10 @@ def basic_credentials(request: HttpRequest, form: dict[str, str]) -> tuple[str, 
             "Authenticate the client with HTTP Basic, or with client_id and client_secret "
             "in the body.",
             401,
-            challenge=True,
         )
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
         decoded = ""
     client_id, colon, secret = decoded.partition(":")
     if not colon:
@@ -146,7 +143,6 @@ def basic_credentials(request: HttpRequest, form: dict[str, str]) -> tuple[str, 
             "invalid_client",
             "The Basic credentials must be base64 of client_id:client_secret.",
             401,
-            challenge=True,
         )
     # Each was form-urlencoded before they were joined: "%3A" is a colon inside one.
     return unquote_plus(client_id), unquote_plus(secret)
@@ -190,7 +186,6 @@ CLIENT_AUTH_METHODS = [
         CredentialKind.CLIENT_SECRET,
         basic_credentials,
         oauth.authenticate,
-        challenge=True,
     ),
     ClientAuthMethod(
         "client_secret_post", CredentialKind.CLIENT_SECRET, body_credentials, oauth.authenticate
@@ -282,7 +277,11 @@ def issue_token(request: HttpRequest) -> JsonResponse:
     rate_limit("oauth-address", client_address(request), settings.OAUTH_TOKEN_ADDRESS_RATE_LIMIT)
     form = form_of(request)
     method, client_id, credential = presented_client(request, form)
-    rate_limit("oauth-client", client_id, settings.OAUTH_TOKEN_RATE_LIMIT)
+    # Per client id *and* address: the client id is public, so a limit on it alone would let
+    # anyone lock a site's Entra out by sending wrong secrets with it.
+    rate_limit(
+        "oauth-client", f"{client_id} {client_address(request)}", settings.OAUTH_TOKEN_RATE_LIMIT
+    )
 
     authentication = method.verify(client_id, credential)
     # For the provisioning log and the metrics: the site, also when refused.
@@ -296,7 +295,7 @@ def issue_token(request: HttpRequest) -> JsonResponse:
             "temporarily_unavailable", authentication.refusal, 503, retry_after=RETRY_AFTER_SECONDS
         )
     if authentication.refusal is not None:
-        raise OAuthError("invalid_client", authentication.refusal, 401, challenge=method.challenge)
+        raise OAuthError("invalid_client", authentication.refusal, 401)
 
     grant_type = form.get("grant_type")
     if not grant_type:
@@ -323,6 +322,7 @@ def issue_token(request: HttpRequest) -> JsonResponse:
 
 
 @csrf_exempt
+@sensitive_post_parameters("client_secret", "client_assertion")
 def token(request: HttpRequest) -> JsonResponse:
     """POST /api/v2/oauth/token (RFC 6749 §4.4)."""
     try:

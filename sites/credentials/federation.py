@@ -10,17 +10,19 @@ URL, subject and audience, and optionally the tenant id. Adding one:
   setting adds others), over https; plain http only for a loopback host named there;
 - the issuer is that host's `/<tenant>/v2.0` (or `/<tenant>`), the tenant being an id
   (a GUID), never `common` or `organizations`, which any tenant's tokens would match;
-  the JWKS URL lies under the same tenant (`/<tenant>/discovery/...`), so that a site
-  cannot be pointed at keys other than its tenant's; a tenant id, when given, is it;
+  the JWKS URL is that tenant's key document (`/<tenant>/discovery[/v2.0]/keys`, no other
+  port), so that a site cannot be pointed at keys other than its tenant's; a tenant id, when given, is it;
 - a site may trust several apps; revoking a trust stops its access tokens at once.
 
 An assertion is accepted (`authenticate`) when, in this order: its client is the
 site's live client; its header says RS256 (never `none`, never HMAC: `alg` confusion)
-and names a `kid`; one of the client's live trusts has its `iss` and `sub`; the trust's
-key set (`jwks`) has that `kid`; the signature verifies; `iss` and `aud` are exactly the
-trust's (an `aud` list is refused); `exp`, `iat` (and `nbf`, when present) hold within
-FEDERATION_CLOCK_LEEWAY; it was issued at most FEDERATION_ASSERTION_MAX_AGE ago; its
-`tid` is the trust's tenant id, when one is set; and the site's training is on.
+and names a `kid`; one of the client's live trusts has its `iss`, `sub` and `aud`; the
+trust's key set (`jwks`) has that `kid`; the signature verifies; `iss` and `aud` are
+exactly the trust's (an `aud` list is refused); `exp`, `iat` (and `nbf`, when present)
+hold within FEDERATION_CLOCK_LEEWAY and are numbers; it was issued at most
+FEDERATION_ASSERTION_MAX_AGE ago; the token it gets would last MIN_TOKEN_SECONDS at
+least; its `tid` is the trust's tenant id, when one is set; and the site's training is
+on.
 Each refusal has a reason code, which the provisioning log keeps (never the assertion).
 
 The access token it gets lasts OAUTH_ACCESS_TOKEN_LIFETIME, but never more than
@@ -49,6 +51,10 @@ ALGORITHM = "RS256"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 TENANT = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 ISSUER_PATH = re.compile(rf"/(?P<tenant>{TENANT.pattern})(?:/v2\.0)?/?")
+# Where Microsoft publishes a tenant's signing keys (v2.0 and v1 endpoints).
+JWKS_PATH = re.compile(rf"/(?P<tenant>{TENANT.pattern})/discovery(?:/v2\.0)?/keys")
+# An access token shorter than this is of no use to Entra: refuse the assertion instead.
+MIN_TOKEN_SECONDS = 60
 # Longest assertion read: Entra's are about 1.5 KB.
 MAX_ASSERTION = 8 * 1024
 
@@ -105,7 +111,7 @@ def checked_url(value: str, field: str) -> tuple[str, str]:
             {field: ["Enter a URL such as https://login.microsoftonline.com/…"]}
         ) from None
     allowed = settings.FEDERATION_JWKS_HOSTS
-    if not host or host not in allowed:
+    if not host or host not in allowed or (parts.port is not None and not is_loopback(host)):
         where = (
             f"{allowed[0]}, Microsoft's login host"
             if len(allowed) == 1
@@ -168,7 +174,8 @@ def validate(
     if "jwks_url" not in errors:
         try:
             _, path = checked_url(jwks_url, "jwks_url")
-            if tenant and not path.lower().startswith(f"/{tenant}/"):
+            match = JWKS_PATH.fullmatch(path)
+            if match is None or (tenant and match["tenant"].lower() != tenant):
                 raise ValidationError(
                     {
                         "jwks_url": [
@@ -271,19 +278,33 @@ def unverified_parts(assertion: str) -> tuple[dict, dict]:
     return header, claims
 
 
+# Said to the caller whichever of issuer, subject or audience matched no trust, so that
+# nobody can learn a site's tenant or app by trying; the log's reason code says which.
+NO_MATCH = (
+    "No federation trust of this client matches the assertion's issuer, subject and audience."
+)
+
+
 def matching_trust(client: OAuthClient, claims: dict) -> FederationTrust:
-    """The client's live trust whose issuer and subject the (not yet verified) claims
-    name; the signature, checked next with that trust's keys, vouches for them."""
-    issuer, subject = claims.get("iss"), claims.get("sub")
+    """The client's live trust whose issuer, subject and audience the (not yet verified)
+    claims name; the signature, checked next with that trust's keys, vouches for them."""
+    issuer, subject, audience = claims.get("iss"), claims.get("sub"), claims.get("aud")
     trusts = [t for t in client.federation_trusts.all() if t.revoked_at is None]
     for trust in trusts:
-        if trust.issuer == issuer and trust.subject == subject:
+        if (trust.issuer, trust.subject, trust.audience) == (issuer, subject, audience):
             return trust
+    same_app = [t for t in trusts if (t.issuer, t.subject) == (issuer, subject)]
+    if same_app:
+        # Verified against the first, so that the log says what is wrong with the audience.
+        return same_app[0]
     if any(trust.issuer == issuer for trust in trusts):
-        raise Refusal(
-            Reason.SUBJECT, "No federation trust of this client has the assertion's subject."
-        )
-    raise Refusal(Reason.NO_TRUST, "No federation trust of this client has the assertion's issuer.")
+        raise Refusal(Reason.SUBJECT, NO_MATCH)
+    raise Refusal(Reason.NO_TRUST, NO_MATCH)
+
+
+def is_time(value) -> bool:
+    """A NumericDate (seconds since 1970; Entra's are whole), before the year 3000."""
+    return type(value) in (int, float) and 0 <= value < 32503680000
 
 
 def verify(trust: FederationTrust, assertion: str, kid: str) -> dict:
@@ -335,6 +356,8 @@ def verify(trust: FederationTrust, assertion: str, kid: str) -> dict:
         raise Refusal(Reason.MALFORMED, "The client assertion is not a valid JWT.") from None
     if claims["sub"] != trust.subject:
         raise Refusal(Reason.SUBJECT, "The client assertion's subject is not the trust's.")
+    if not all(is_time(claims[claim]) for claim in ("exp", "iat")):
+        raise Refusal(Reason.MALFORMED, "The client assertion's exp and iat must be NumericDates.")
     if (
         time.time() - claims["iat"]
         > settings.FEDERATION_ASSERTION_MAX_AGE + settings.FEDERATION_CLOCK_LEEWAY
@@ -356,7 +379,7 @@ def authenticate(client_id: str, assertion: str) -> tuple[Site | None, str, Veri
         .prefetch_related("federation_trusts")
         .filter(client_id=client_id, revoked_at__isnull=True)
         .first()
-        if client_id
+        if OAuthClient.ID_SHAPE.fullmatch(client_id)
         else None
     )
     if client is None:
@@ -367,6 +390,11 @@ def authenticate(client_id: str, assertion: str) -> tuple[Site | None, str, Veri
         trust = matching_trust(client, claims)
         hint = f"{client.hint} / {trust.hint}"
         verified = verify(trust, assertion, header["kid"])
+        usable_until = verified["exp"] + settings.FEDERATION_TOKEN_OUTLIVES_ASSERTION
+        if usable_until - time.time() < MIN_TOKEN_SECONDS:
+            raise Refusal(
+                Reason.EXPIRED, "The client assertion expires within a minute; send a fresh one."
+            )
         if not site.sat_enabled:
             raise Refusal(Reason.SAT_DISABLED, base.SAT_DISABLED)
     except Refusal as refused:

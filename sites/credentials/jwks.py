@@ -11,14 +11,19 @@ kept in memory, by URL and `kid`.
   keys we hold stay usable until FEDERATION_JWKS_STALE_SECONDS after they were fetched,
   and the URL is not tried again before the refetch interval: a token request never
   waits on a host we know to be down.
-- A fetch waits at most FEDERATION_JWKS_TIMEOUT seconds, reads at most MAX_BODY bytes
-  and follows no redirect (a redirect could leave the allowed hosts). One lock per URL:
-  a fetch holds up only token requests of the same tenant's keys, never another site's,
-  and never a SCIM request (those check our own access tokens, not JWTs).
+- A fetch takes at most FEDERATION_JWKS_TIMEOUT seconds in all (a host that trickles
+  bytes is cut off), reads at most MAX_BODY bytes and follows no redirect (a redirect
+  could leave the allowed hosts). A set without a single RSA signing key is a failed
+  fetch: it never replaces keys we hold.
+- One fetch at a time per URL. While it runs, requests that hold usable keys for that
+  URL go on with them instead of waiting; only a request with no usable keys at all
+  waits, and for the timeout at most. A fetch never holds up another tenant's keys nor a
+  SCIM request (those check our own access tokens, not JWTs).
 
 The cache is per process: a key set is public, and a fresh process fetches it once.
 """
 
+import http.client
 import json
 import logging
 import threading
@@ -27,6 +32,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -87,9 +93,13 @@ def parse(body: bytes) -> dict[str, jwt.PyJWK]:
         if not isinstance(kid, str) or not kid:
             continue
         try:
-            keys[kid] = jwt.PyJWK.from_dict(entry, algorithm="RS256")
+            key = jwt.PyJWK.from_dict(entry, algorithm="RS256")
         except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
             continue
+        if isinstance(key.key, RSAPublicKey):  # a published private key is no signing key
+            keys[kid] = key
+    if not keys:
+        raise ValueError("no RSA signing key in the key set")
     return keys
 
 
@@ -97,12 +107,17 @@ def download(url: str) -> dict[str, jwt.PyJWK]:
     request = urllib.request.Request(  # noqa: S310 (the URL was validated: https or loopback http)
         url, headers={"Accept": "application/json", "User-Agent": "SAT Portal"}
     )
+    deadline = time.monotonic() + settings.FEDERATION_JWKS_TIMEOUT
     with OPENER.open(request, timeout=settings.FEDERATION_JWKS_TIMEOUT) as answer:
         if answer.status != 200:
             raise ValueError(f"HTTP {answer.status}")
-        body = answer.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise ValueError("the key set is too large")
+        body = b""
+        while chunk := answer.read1(16 * 1024):
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise ValueError("the key set is too large")
+            if time.monotonic() > deadline:
+                raise TimeoutError("the key set took too long to arrive")
     return parse(body)
 
 
@@ -114,7 +129,7 @@ def refresh(url: str, entry: KeySet, *, now: float) -> None:
     """Fetch the key set into `entry` (its lock held); on failure keep what it holds."""
     try:
         keys = download(url)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException, RecursionError) as exc:
         # The URL only: it is public, and names the tenant, which support needs.
         logger.warning("Could not fetch the signing keys at %s: %s", url, exc)
         entry.failed_at = now
@@ -122,12 +137,28 @@ def refresh(url: str, entry: KeySet, *, now: float) -> None:
     entry.keys, entry.fetched_at, entry.failed_at = keys, time.monotonic(), None
 
 
+def usable(entry: KeySet) -> bool:
+    """Whether the set holds keys fetched recently enough to be used (see STALE)."""
+    return entry.fetched_at is not None and (
+        time.monotonic() - entry.fetched_at < settings.FEDERATION_JWKS_STALE_SECONDS
+    )
+
+
 def signing_key(url: str, kid: str) -> jwt.PyJWK | None:
     """The key `kid` of the set at `url`, fetching the set when it is stale or lacks
     `kid` (see the module's rules); None if the set has no such key. KeysUnavailable if
     there is no set we may use."""
     entry = key_set(url)
-    with entry.lock:
+    if usable(entry):
+        if not entry.lock.acquire(blocking=False):
+            # Another request is fetching this set: go on with the keys held; a kid they
+            # lack is asked for again once that fetch is done.
+            if kid in entry.keys:
+                return entry.keys[kid]
+            raise KeysUnavailable(url)
+    elif not entry.lock.acquire(timeout=settings.FEDERATION_JWKS_TIMEOUT + 1):
+        raise KeysUnavailable(url)  # no keys to use, and another fetch is taking its time
+    try:
         now = time.monotonic()
         stale = (
             entry.fetched_at is None or now - entry.fetched_at >= settings.FEDERATION_JWKS_MAX_AGE
@@ -141,8 +172,8 @@ def signing_key(url: str, kid: str) -> jwt.PyJWK | None:
             if unknown and not stale:
                 entry.refetched_at = now
             refresh(url, entry, now=now)
-        if entry.fetched_at is None or (
-            time.monotonic() - entry.fetched_at >= settings.FEDERATION_JWKS_STALE_SECONDS
-        ):
+        if not usable(entry):
             raise KeysUnavailable(url)
         return entry.keys.get(kid)
+    finally:
+        entry.lock.release()

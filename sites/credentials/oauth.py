@@ -19,7 +19,6 @@ client secrets. With the last two it fetches an access token about once an hour
   client are not revoked and the site's training is on: any of those stops it at once.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,7 +36,6 @@ from .base import Via
 MIN_SECRET_DAYS = 365
 MAX_SECRET_DAYS = 3 * 365
 LIFETIME = f"A client secret lasts {MIN_SECRET_DAYS} to {MAX_SECRET_DAYS} days (1 to 3 years)."
-CLIENT_ID_SHAPE = re.compile(re.escape(OAuthClient.PREFIX) + r"[A-Za-z0-9_-]{22}")
 # What a token grants: this site's SCIM endpoint, nothing else.
 SCOPE = "scim"
 
@@ -163,7 +161,7 @@ def authenticate(client_id: str, plaintext: str) -> ClientAuthentication:
 
 
 def known_client(client_id: str) -> OAuthClient | None:
-    if not CLIENT_ID_SHAPE.fullmatch(client_id):
+    if not OAuthClient.ID_SHAPE.fullmatch(client_id):
         return None
     return OAuthClient.objects.select_related("site").filter(client_id=client_id).first()
 
@@ -198,7 +196,8 @@ def mint_access_token(accepted: ClientAuthentication) -> IssuedAccessToken:
         expires_at=expires_at,
     )
     base.record_use(grant)
-    return IssuedAccessToken(token, plaintext, int((expires_at - now).total_seconds()))
+    # Rounded, not truncated: a token of a whole hour says 3600, never 3599.
+    return IssuedAccessToken(token, plaintext, round((expires_at - now).total_seconds()))
 
 
 def find_access_token(plaintext: str) -> AccessToken | None:

@@ -9,6 +9,7 @@ one kind with no secret at all: it names the Entra tenant and app whose signed
 assertions we accept. The rules live in `sites.credentials`; these are the rows.
 """
 
+import re
 import secrets
 import uuid
 from datetime import timedelta
@@ -176,6 +177,8 @@ class OAuthClient(models.Model):
     """
 
     PREFIX = "satcli_"
+    # What new_client_id makes: anything else is no client id, and is never looked up.
+    ID_SHAPE = re.compile(re.escape(PREFIX) + r"[A-Za-z0-9_-]{22}")
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="oauth_clients")
     client_id = models.CharField(max_length=40, unique=True, default=new_client_id, editable=False)

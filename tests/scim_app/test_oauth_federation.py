@@ -7,6 +7,7 @@ The tenant is ours (tests.support.federation): its keys are generated here and s
 on a loopback port; its assertions carry the claims of Microsoft's example payload.
 """
 
+import json
 import threading
 import time
 
@@ -211,6 +212,73 @@ def test_an_assertion_whose_claims_do_not_hold_is_refused(contoso_trust, entra_t
     assertion = entra_tenant.assertion(**claims(int(time.time())))
     assert_refused(request_token(client_id_of(contoso_trust), assertion), reason)
     assert not AccessToken.objects.exists()
+
+
+@pytest.mark.parametrize("seconds_left", [-30, 5])
+def test_an_assertion_about_to_expire_gets_no_token_of_a_few_seconds(
+    contoso_trust, entra_tenant, seconds_left
+):
+    """Within the clock leeway an expired assertion still verifies; a token that ends in
+    seconds (or has ended) is of no use to Entra, which must send a fresh assertion."""
+    assertion = entra_tenant.assertion(exp=int(time.time()) + seconds_left)
+    description = assert_refused(
+        request_token(client_id_of(contoso_trust), assertion), "assertion_expired"
+    )
+    assert "fresh" in description
+    assert not AccessToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"iat": "1700000000"},
+        {"exp": "99999999999"},
+        {"exp": 1e20},
+        {"exp": True},
+    ],
+    ids=["iat as text", "exp as text", "exp in the year 3e12", "exp as a boolean"],
+)
+def test_odd_numeric_dates_in_a_signed_assertion_are_refused_not_a_500(
+    contoso_trust, entra_tenant, claims
+):
+    response = request_token(client_id_of(contoso_trust), entra_tenant.assertion(**claims))
+    assert response.status_code == 401, response.content
+    entry = ProvisioningLogEntry.objects.latest("created")
+    assert (
+        "(malformed_assertion)" in entry.summary
+        or "(missing_claim)" in entry.summary
+        or ("(assertion_" in entry.summary)
+    )
+    assert not AccessToken.objects.exists()
+
+
+def test_who_a_site_trusts_is_not_told_to_someone_guessing(contoso_trust, entra_tenant):
+    """A wrong issuer and a wrong subject get the same answer (the log tells them apart),
+    so that nobody learns a site's tenant or app by trying."""
+    client_id = client_id_of(contoso_trust)
+    wrong_issuer = request_token(client_id, entra_tenant.assertion(iss="https://x.example/v2.0"))
+    wrong_subject = request_token(client_id, entra_tenant.assertion(sub="someone-else"))
+    assert wrong_issuer.json() == wrong_subject.json()
+    summaries = [entry.summary for entry in ProvisioningLogEntry.objects.order_by("created")]
+    assert "(no_matching_trust)" in summaries[0] and "(subject_mismatch)" in summaries[1]
+
+
+def test_the_same_app_may_be_trusted_under_both_of_its_audiences(contoso, entra_tenant):
+    """Entra shows api://<app id> or the bare app id: a site may trust both, and each
+    assertion is checked against the trust with its own audience."""
+    for audience in (entra_tenant.audience, entra_tenant.app_id):
+        trust = federation.add_trust(
+            contoso, federation.validate(**entra_tenant.trust_values(audience=audience))
+        )
+    for audience in (entra_tenant.audience, entra_tenant.app_id):
+        assertion = entra_tenant.assertion(aud=audience)
+        assert request_token(client_id_of(trust), assertion).status_code == 200
+
+
+def test_a_client_id_with_a_nul_is_an_unknown_client_not_an_outage(contoso_trust, entra_tenant):
+    response = request_token("satcli_\x00x", entra_tenant.assertion())
+    assert_error(response, 401, "invalid_client")
+    assert "(unknown_client)" in ProvisioningLogEntry.objects.get().summary
 
 
 def test_the_audience_must_match_exactly_not_as_one_of_a_list(contoso_trust, entra_tenant):
@@ -426,6 +494,84 @@ def test_a_slow_key_host_costs_at_most_the_timeout(
     assert_refused(response, "jwks_unavailable", status=503, error="temporarily_unavailable")
     # Not a speed assertion: the request gave up instead of waiting for the slow host.
     assert time.monotonic() - started < key_server.delay
+
+
+def test_a_key_host_that_trickles_is_cut_off_at_the_timeout(
+    contoso_trust, entra_tenant, key_server, settings
+):
+    """The timeout bounds the whole fetch, not each read: a byte every 20 ms would take
+    far longer than a second to deliver a key set."""
+    settings.FEDERATION_JWKS_TIMEOUT = 1
+    key_server.mode, key_server.delay = "trickle", 0.02
+    started = time.monotonic()
+    response = request_token(client_id_of(contoso_trust), entra_tenant.assertion())
+    assert_refused(response, "jwks_unavailable", status=503, error="temporarily_unavailable")
+    assert time.monotonic() - started < 3 * settings.FEDERATION_JWKS_TIMEOUT
+
+
+@pytest.mark.parametrize("mode", ["truncated", "nested"])
+def test_a_broken_key_set_answer_is_a_failed_fetch_and_stale_keys_serve(
+    contoso_trust, entra_tenant, key_server, settings, mode
+):
+    token_for(contoso_trust, entra_tenant)
+    key_server.mode = mode
+    age_keys(entra_tenant.jwks_url, settings.FEDERATION_JWKS_MAX_AGE + 10)
+    for _ in range(3):
+        token_for(contoso_trust, entra_tenant)
+    assert len(key_server.fetches) == 2  # the failure is remembered: not asked per request
+
+
+@pytest.mark.parametrize("mode", ["truncated", "nested"])
+def test_a_broken_key_set_never_fetched_is_a_retry_not_a_500(
+    contoso_trust, entra_tenant, key_server, mode
+):
+    key_server.mode = mode
+    response = request_token(client_id_of(contoso_trust), entra_tenant.assertion())
+    assert_refused(response, "jwks_unavailable", status=503, error="temporarily_unavailable")
+
+
+def publish_document(tenant: Tenant, key_server, keys: list[dict]) -> None:
+    key_server.documents[tenant.jwks_path] = {"keys": keys}
+
+
+def test_a_published_private_key_is_no_signing_key(contoso_trust, entra_tenant, key_server):
+    """A key set that leaks the private half is not used to verify anything."""
+    private = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(rsa_key(0)))
+    publish_document(entra_tenant, key_server, [{**private, "kid": "key-1", "use": "sig"}])
+    response = request_token(client_id_of(contoso_trust), entra_tenant.assertion())
+    assert_refused(response, "jwks_unavailable", status=503, error="temporarily_unavailable")
+
+
+def test_an_empty_key_set_never_replaces_the_keys_held(
+    contoso_trust, entra_tenant, key_server, settings
+):
+    token_for(contoso_trust, entra_tenant)
+    publish_document(entra_tenant, key_server, [])
+    age_keys(entra_tenant.jwks_url, settings.FEDERATION_JWKS_MAX_AGE + 10)
+    token_for(contoso_trust, entra_tenant)  # the empty set was a failed fetch
+    assert len(key_server.fetches) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_keys_are_refetched_the_same_tenant_is_served_with_the_keys_held(
+    contoso_trust, entra_tenant, key_server, settings
+):
+    token_for(contoso_trust, entra_tenant)
+    settings.FEDERATION_JWKS_TIMEOUT = 5
+    age_keys(entra_tenant.jwks_url, settings.FEDERATION_JWKS_MAX_AGE + 10)
+    key_server.mode, key_server.delay = "slow", 3
+    refetching = threading.Thread(
+        target=request_token, args=(client_id_of(contoso_trust), entra_tenant.assertion())
+    )
+    refetching.start()
+    while len(key_server.fetches) < 2:
+        time.sleep(0.01)
+    # Another of Contoso's token requests does not queue behind the slow refetch (not a
+    # speed assertion: waiting would take the whole delay).
+    started = time.monotonic()
+    token_for(contoso_trust, entra_tenant)
+    assert time.monotonic() - started < key_server.delay
+    refetching.join()
 
 
 @pytest.mark.django_db(transaction=True)

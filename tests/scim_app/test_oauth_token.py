@@ -57,12 +57,11 @@ def assert_error(response, status: int, error: str) -> str:
     return body["error_description"]
 
 
-def assert_invalid_client(response, *, basic_used: bool = True) -> str:
+def assert_invalid_client(response) -> str:
+    """401 names the scheme to use again, whichever way the client authenticated (RFC 7235
+    §3.1; RFC 6749 §5.2 for HTTP Basic)."""
     description = assert_error(response, 401, "invalid_client")
-    if basic_used:
-        assert response["WWW-Authenticate"].startswith('Basic realm="')
-    else:
-        assert "WWW-Authenticate" not in response
+    assert response["WWW-Authenticate"].startswith('Basic realm="')
     return description
 
 
@@ -227,7 +226,7 @@ def test_another_sites_secret_does_not_open_this_client(contoso_client, fabrikam
     assert_invalid_client(request_token(crossed))
 
 
-def test_wrong_body_credentials_are_invalid_client_without_a_basic_challenge(contoso_client):
+def test_wrong_body_credentials_are_invalid_client(contoso_client):
     body = urlencode(
         {
             "grant_type": "client_credentials",
@@ -235,17 +234,22 @@ def test_wrong_body_credentials_are_invalid_client_without_a_basic_challenge(con
             "client_secret": "satsec_" + "A" * 43,
         }
     )
-    assert_invalid_client(post(body), basic_used=False)
+    assert_invalid_client(post(body))
 
 
 def test_no_client_authentication_is_invalid_client(contoso_client):
     response = post("grant_type=client_credentials")
-    assert "client id and secret" in assert_invalid_client(response, basic_used=False)
+    assert "client id and secret" in assert_invalid_client(response)
 
 
 @pytest.mark.parametrize(
     "header",
-    ["Bearer satsec_abc", "Basic not-base64!", "Basic " + base64.b64encode(b"no-colon").decode()],
+    [
+        "Bearer satsec_abc",
+        "Basic not-base64!",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic ééé",
+    ],
 )
 def test_another_scheme_or_malformed_basic_is_invalid_client_with_a_challenge(
     contoso_client, header
@@ -420,8 +424,24 @@ def test_guesses_at_a_client_id_count_whatever_the_secret(contoso_client, settin
     guesser = ClientCredentials(contoso_client.client_id, "satsec_" + "G" * 43)
     assert [request_token(guesser).status_code for _ in range(3)] == [401, 401, 401]
     assert request_token(guesser).status_code == 429
-    # The real secret waits for the window too: the limit is the client id's.
+    # The real secret from the same address waits for the window too.
     assert request_token(contoso_client).status_code == 429
+
+
+def test_nobody_elsewhere_can_use_up_entras_allowance(contoso_client, settings):
+    """The client id is public: wrong secrets sent with it from one address must not lock
+    the site's Entra, calling from another, out of its tokens."""
+    settings.OAUTH_TOKEN_RATE_LIMIT = "3/min"
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    guesser = ClientCredentials(contoso_client.client_id, "satsec_" + "G" * 43)
+    assert [request_token(guesser, client=attacker).status_code for _ in range(4)] == [
+        401,
+        401,
+        401,
+        429,
+    ]
+    entra = Client(REMOTE_ADDR="198.51.100.1")
+    assert request_token(contoso_client, client=entra).status_code == 200
 
 
 def test_each_client_address_has_a_rate_limit(contoso_client, fabrikam_client, settings):

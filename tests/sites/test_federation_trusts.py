@@ -70,6 +70,19 @@ def test_what_entra_shows_is_accepted_as_pasted_with_stray_spaces_trimmed():
             "issuer's tenant",
         ),
         ("jwks_url", f"{MICROSOFT}/common/discovery/v2.0/keys", "issuer's tenant"),
+        # Under the tenant's path but not its keys: only the key document itself.
+        ("jwks_url", f"{MICROSOFT}/{TENANT}/../common/discovery/v2.0/keys", "issuer's tenant"),
+        (
+            "jwks_url",
+            f"{MICROSOFT}/{TENANT}/%2e%2e/organizations/discovery/keys",
+            "issuer's tenant",
+        ),
+        ("jwks_url", f"{MICROSOFT}/{TENANT}/v2.0", "issuer's tenant"),
+        (
+            "jwks_url",
+            f"https://login.microsoftonline.com:8443/{TENANT}/discovery/v2.0/keys",
+            "login.microsoftonline.com",
+        ),
         ("tenant_id", "11111111-2222-3333-4444-555555555555", "not the issuer's"),
         ("tenant_id", "contoso.onmicrosoft.com", "tenant ID looks like"),
         ("subject", "", "required"),
@@ -155,3 +168,9 @@ def test_the_command_says_what_is_wrong(contoso):
     with pytest.raises(CommandError, match="No site is named"):
         run("Nowhere", *options(ENTRA_SHOWS))
     assert not FederationTrust.objects.exists()
+
+
+def test_both_of_microsofts_key_documents_are_accepted():
+    for path in ("discovery/v2.0/keys", "discovery/keys"):
+        values = federation.validate(**{**ENTRA_SHOWS, "jwks_url": f"{MICROSOFT}/{TENANT}/{path}"})
+        assert values.jwks_url.endswith(path)

@@ -39,8 +39,10 @@ def public_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict:
 
 
 class KeyServer:
-    """A JWKS endpoint on 127.0.0.1. `mode`: "ok", "error" (503), "garbage" (not JSON)
-    or "slow" (answers after `delay` seconds)."""
+    """A JWKS endpoint on 127.0.0.1. `mode`: "ok", "error" (503), "garbage" (not JSON),
+    "slow" (answers after `delay` seconds), "trickle" (the document a byte every `delay`
+    seconds), "truncated" (a chunked answer that stops short) or "nested" (JSON nested
+    deeper than any parser recurses)."""
 
     def __init__(self):
         self.documents: dict[str, dict] = {}  # path -> JWKS document
@@ -59,11 +61,26 @@ class KeyServer:
                     self.send_response(503 if document else 404)
                     self.end_headers()
                     return
-                body = (
-                    b"<html>sign in</html>"
-                    if server.mode == "garbage"
-                    else json.dumps(document).encode()
-                )
+                body = {
+                    "garbage": b"<html>sign in</html>",
+                    "nested": b"[" * 100_000 + b"]" * 100_000,  # under the size cap
+                }.get(server.mode, json.dumps(document).encode())
+                if server.mode in ("trickle", "truncated"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    try:
+                        for byte in body[: 64 if server.mode == "truncated" else None]:
+                            self.wfile.write(b"1\r\n" + bytes([byte]) + b"\r\n")
+                            self.wfile.flush()
+                            time.sleep(server.delay)
+                        if server.mode == "trickle":
+                            self.wfile.write(b"0\r\n\r\n")
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass  # the app gave up on us, as it should
+                    self.close_connection = True  # truncated: no last chunk
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
