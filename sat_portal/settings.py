@@ -153,6 +153,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sites.console.context.principal",
+                "sites.console.context.navigation",
             ],
         },
     },
