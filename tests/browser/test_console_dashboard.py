@@ -9,7 +9,11 @@ Fabrikam, which waits for Entra's first request; a few more sites fill the list.
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from sites import team
+from sites.credentials import api_keys, scim_tokens
+from sites.models import Site, Staff
 from tests.browser.conftest import DEMO_PASSWORD, dashboard, sign_in
+from tests.support.oauth import issue_client_secret
 
 pytestmark = pytest.mark.browser
 
@@ -84,9 +88,18 @@ def test_the_help_link_leads_to_entras_steps_and_the_readme(page, demo, screensh
     expect(page.locator("body")).to_contain_text("## Pointing Microsoft Entra ID at a site")
 
 
-@pytest.mark.parametrize("path", ["/team/", "/api-keys/", "/sites/add/"])
-def test_the_other_top_bar_pages_fit_a_phone(page, demo, path):
+def test_the_tables_of_the_other_pages_fit_a_phone(page, demo, screenshots):
+    """The settings page's secrets and tokens, the Team and the API keys become stacked
+    rows; a long address breaks rather than widening the page."""
+    contoso = Site.objects.get(msp=demo, name="Contoso")
+    issue_client_secret(contoso)
+    scim_tokens.issue_token(contoso)
+    long_address = "a.rather.long.address.for.a.colleague@northwind-international.example"
+    team.invite(demo, long_address, Staff.Role.READ_ONLY, by=None)
+    api_keys.issue_key(demo, name="Onboarding scripts", by=None)
     page.set_viewport_size({"width": WIDTHS["phone"], "height": 900})
     sign_in(page, "demo", DEMO_PASSWORD)
-    page.goto(path)
-    assert_fits(page)
+    for path in (f"/sites/{contoso.public_id}/sat/", "/team/", "/api-keys/", "/sites/add/"):
+        page.goto(path)
+        screenshots.take(page, path.strip("/").replace("/", "-") or "sites")
+        assert_fits(page)
