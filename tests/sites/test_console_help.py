@@ -60,6 +60,7 @@ def test_the_full_readme_is_one_click_away(bob_client):
     response = bob_client.get("/help/README.md")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "private" in response["Cache-Control"]
     text = b"".join(response.streaming_content).decode()
     assert "## Pointing Microsoft Entra ID at a site" in text
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 
 from scim_app.endpoint.locations import tenant_url, token_endpoint
 from sites.access import Principal
@@ -28,6 +28,7 @@ def help_page(request: HttpRequest, principal: Principal) -> HttpResponse:
     return render(request, "console/help.html", ctx)
 
 
+@cache_control(private=True)
 @console_view()
 def readme(request: HttpRequest, principal: Principal) -> HttpResponse:
     """The full README as plain text, for what the Help page leaves out: the README of
