@@ -168,6 +168,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sites.console.context.principal",
+                "sites.console.context.navigation",
             ],
         },
     },

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from scim_app.models import ProvisioningLogEntry
 
-from . import notifications
+from . import notifications, status
 from .credentials import KINDS
 from .models import CredentialKind, HashedSecret, Site, SiteAlert
 
@@ -111,12 +111,9 @@ def alerted_kinds() -> list[type[HashedSecret]]:
 def expiring_credentials(now: datetime) -> dict[int, list[HashedSecret]]:
     """{site id: its usable credentials that expire within EXPIRY_ALERT_DAYS}: one query
     per credential kind."""
-    until = now + timedelta(days=settings.EXPIRY_ALERT_DAYS)
     found: dict[int, list[HashedSecret]] = {}
     for model in alerted_kinds():
-        expiring = model.objects.filter(
-            revoked_at__isnull=True, expires_at__gt=now, expires_at__lte=until
-        ).order_by("expires_at")
+        expiring = model.objects.filter(status.expiring_soon(now)).order_by("expires_at")
         for credential in expiring:
             found.setdefault(credential.site_id, []).append(credential)
     return found

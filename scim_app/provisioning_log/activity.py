@@ -12,10 +12,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count
-from django.db.models.functions import TruncHour
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Expression,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest, TruncHour
 from django.utils import timezone
 
+from sat_portal.queries import subquery_count
 from scim_app.models import ActivityHour, ActivityRollup, ProvisioningLogEntry
 from sites.models import Site
 
@@ -126,10 +136,36 @@ def hourly(site: Site, since: datetime) -> dict[datetime, tuple[int, int, Counte
     return hours
 
 
+def window_start(window: str) -> datetime:
+    """Where a window starts: whole hours, the current one the last of them."""
+    length, _ = WINDOWS.get(window, WINDOWS["24h"])
+    return this_hour() + HOUR - length
+
+
+def errors_column(since: datetime) -> Expression:
+    """The outer query's site's errors since `since` (the start of an hour), as a column,
+    split as `hourly()` splits it: the rolled-up hours from ActivityHour, the rest from
+    the log. A site costs at most one rollup row per hour and the last hour or two of its
+    log, however busy it is (the Sites list's "errors in the last 24 hours")."""
+    rolled = Subquery(ActivityRollup.objects.values("rolled_up_to")[:1])
+    boundary = Greatest(Coalesce(rolled, Value(since), output_field=DateTimeField()), Value(since))
+    rolled_errors = (
+        ActivityHour.objects.filter(site=OuterRef("pk"), hour__gte=since, hour__lt=boundary)
+        .order_by()
+        .values("site")
+        .annotate(n=Sum("errors"))
+        .values("n")
+    )
+    live = ProvisioningLogEntry.objects.filter(created__gte=boundary, status__gte=400)
+    return Coalesce(
+        Subquery(rolled_errors, output_field=IntegerField()), Value(0)
+    ) + subquery_count(live, "site")
+
+
 def activity(site: Site, window: str = "24h", recent: int = 20) -> Activity:
     length, bucket = WINDOWS.get(window, WINDOWS["24h"])
-    now = this_hour() + HOUR
-    since = now - length
+    since = window_start(window)
+    now = since + length
     hours = hourly(site, since)
     buckets: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
     starts = [since + i * bucket for i in range(int(length / bucket))]

@@ -4,6 +4,7 @@ allowed is the rule functions' to say (sites.services, sites.credentials)."""
 from django import forms
 from django.core.exceptions import ValidationError
 
+from sites import status
 from sites.credentials import federation
 from sites.models import Site, Staff
 from sites.team import EMAIL_MAX_LENGTH
@@ -17,8 +18,13 @@ class SiteForm(forms.Form):
 
 
 class SiteSearchForm(forms.Form):
+    """The Sites list's search by name and filter by state (sites.status.STATES)."""
+
     # A CharField refuses NUL characters, which PostgreSQL cannot compare against.
-    q = forms.CharField(required=False, max_length=200)
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    state = forms.ChoiceField(
+        label="Show", required=False, choices=[("", "All sites"), *status.STATES.items()]
+    )
 
 
 class SatEnabledForm(forms.Form):

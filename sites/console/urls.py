@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import api_keys, entra, overview, provisioned, sites, team
+from .views import api_keys, docs, entra, overview, provisioned, sites, team
 
 SITE = "sites/<uuid:public_id>/"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -72,4 +72,6 @@ urlpatterns = [
     path("team/<uuid:public_id>/role/", team.team_role, name="team_role"),
     path("team/<uuid:public_id>/remove/", team.team_remove, name="team_remove"),
     path("team/<uuid:public_id>/invitation/", team.team_renew, name="team_renew"),
+    path("help/", docs.help_page, name="help"),
+    path("help/README.md", docs.readme, name="readme"),
 ]

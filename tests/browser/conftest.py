@@ -7,16 +7,21 @@ open, in test-artifacts/<test name>/.
 import io
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
-from sites.models import MSP, Staff
+from sites.credentials import scim_tokens
+from sites.models import MSP, Site, Staff
 from tests.conftest import make_staff
+from tests.support.log import logged
+from tests.support.provisioned import bare_user
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # alongside it are synchronous and safe.
@@ -121,3 +126,18 @@ def sign_in(page: Page, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: urlsplit(url).path == "/")
+
+
+def dashboard(demo: MSP) -> None:
+    """Contoso: 12 errors and 3 successes in the last hour, 2 users (1 active). Fabrikam:
+    configured, never called. Litware: training disabled, with a long name."""
+    contoso = Site.objects.get(msp=demo, name="Contoso")
+    scim_tokens.issue_token(contoso)
+    for status in [500] * 12 + [200] * 3:
+        logged(contoso, timezone.now() - timedelta(minutes=10), status)
+    bare_user(contoso, "ann@contoso.example")
+    bare_user(contoso, "ben@contoso.example", active=False)
+    scim_tokens.issue_token(Site.objects.get(msp=demo, name="Fabrikam"))
+    Site.objects.create(
+        msp=demo, name="Litware International Holdings Worldwide Limited", sat_enabled=False
+    )

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from sites import team
 from sites.models import MSP, Site, Staff
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import DEMO_PASSWORD, sign_in
+from tests.browser.conftest import DEMO_PASSWORD, dashboard, sign_in
 from tests.conftest import PASSWORD, make_staff
 
 pytestmark = pytest.mark.browser
@@ -77,6 +77,57 @@ def signed_in(then: Callable[[Page, MSP], None]):
 @signed_in
 def sites_list(page: Page, demo: MSP) -> None:
     expect(page.get_by_role("heading", name="Sites")).to_be_visible()
+
+
+@signed_in
+def sites_dashboard(page: Page, demo: MSP) -> None:
+    """Every column filled: a failing site, a waiting one, one with training disabled."""
+    dashboard(demo)
+    page.reload()
+    expect(page.get_by_text("Failing: 80% errors in the last hour")).to_be_visible()
+
+
+@signed_in
+def sites_filtered(page: Page, demo: MSP) -> None:
+    dashboard(demo)
+    page.get_by_label("Search").fill("con")
+    page.get_by_label("Show").select_option("Errors in the last 24 hours")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("tr[data-site]")).to_have_count(1)
+
+
+@signed_in
+def sites_filtered_empty(page: Page, demo: MSP) -> None:
+    page.goto("/?state=expiring")
+    expect(page.get_by_text("No site is in the state")).to_be_visible()
+
+
+@signed_in
+def sites_filter_refused(page: Page, demo: MSP) -> None:
+    response = page.goto("/?state=nope")
+    assert response.status == 400
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+@signed_in
+def sites_on_a_phone(page: Page, demo: MSP) -> None:
+    dashboard(demo)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(page.get_by_text("Failing: 80% errors in the last hour")).to_be_visible()
+
+
+@signed_in
+def help_page(page: Page, demo: MSP) -> None:
+    page.get_by_role("link", name="Help").click()
+    expect(page.get_by_role("heading", name="Secret Token")).to_be_visible()
+
+
+@signed_in
+def help_on_a_phone(page: Page, demo: MSP) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/help/")
+    expect(page.get_by_role("heading", name="Secret Token")).to_be_visible()
 
 
 @signed_in
@@ -231,6 +282,13 @@ PAGES = [
     set_password_refused,
     set_password_expired,
     sites_list,
+    sites_dashboard,
+    sites_filtered,
+    sites_filtered_empty,
+    sites_filter_refused,
+    sites_on_a_phone,
+    help_page,
+    help_on_a_phone,
     add_site,
     add_site_refused,
     site_added,

@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from scim_app.resources import lifecycle
 from sites import services
 from sites.credentials import scim_tokens
 from sites.models import ScimToken, Site
@@ -96,17 +97,30 @@ def test_a_site_whose_old_token_expired_after_rotation_is_still_provisioning(ali
     assert "Provisioning" in row(alice_client.get("/"), "Contoso")
 
 
-def test_users_and_groups_are_counted_per_site(alice_client, contoso, fabrikam):
+def test_users_active_users_and_groups_are_counted_per_site(alice_client, contoso, fabrikam):
     for name in ("ann@contoso.com", "ben@contoso.com", "cy@contoso.com"):
         bare_user(contoso, name)
+    bare_user(contoso, "dan@contoso.com", active=False)
     make_group(contoso, "Sales")
     make_group(contoso, "Finance")
     bare_user(fabrikam, "dee@fabrikam.com")
 
     response = alice_client.get("/")
 
-    assert row(response, "Contoso").endswith("3 2 Disable training")
-    assert row(response, "Fabrikam").endswith("1 0 Disable training")
+    # Users, active users, groups.
+    assert row(response, "Contoso").endswith(" 4 3 2 Disable training")
+    assert row(response, "Fabrikam").endswith(" 1 1 0 Disable training")
+
+
+def test_users_entra_deleted_are_not_counted(alice_client, contoso):
+    """A user Entra deleted is kept for restore, but is no longer one of the site's."""
+    bare_user(contoso, "ann@contoso.com")
+    lifecycle.soft_delete(bare_user(contoso, "gone@contoso.com"))
+    lifecycle.soft_delete(bare_user(contoso, "left@contoso.com", active=False))
+    make_group(contoso, "Sales")
+    lifecycle.soft_delete(make_group(contoso, "Old"))
+
+    assert row(alice_client.get("/"), "Contoso").endswith(" 1 1 1 Disable training")
 
 
 def test_search_finds_sites_by_part_of_the_name_ignoring_case(alice_client, contoso, fabrikam):

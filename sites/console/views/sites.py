@@ -1,5 +1,5 @@
-"""Sites: the list (with each site's Entra status and counts), adding a site, and turning
-its training on or off."""
+"""Sites: the list (each site's Entra status, health and counts, filtered by state),
+adding a site, and turning its training on or off."""
 
 from uuid import UUID
 
@@ -17,6 +17,7 @@ from sites.access import Principal
 
 from ..decorators import confirmation_page, console_view, require_post, site_or_404
 from ..forms import SatEnabledForm, SiteForm, SiteSearchForm
+from .provisioned import pager
 
 SITES_PER_PAGE = 50
 
@@ -24,20 +25,30 @@ SITES_PER_PAGE = 50
 @never_cache
 @console_view()
 def site_list(request: HttpRequest, principal: Principal) -> HttpResponse:
+    """The MSP's sites as a dashboard: searched by name, filtered by state, 50 to a page,
+    each with its status, health and counts, in the same few queries for any page."""
     search = SiteSearchForm(request.GET)
     if not search.is_valid():
         ctx = {"page": None, "query": "", "search": search}
         return render(request, "console/site_list.html", ctx, status=400)
-    query = search.cleaned_data["q"]
+    query, state = search.cleaned_data["q"], search.cleaned_data["state"]
     sites = principal.sites()
     if query:
         sites = sites.filter(name__icontains=query)
-    page = Paginator(status.with_counts(sites), SITES_PER_PAGE).get_page(request.GET.get("page"))
+    sites = status.with_counts(sites)
+    if state:
+        sites = status.in_state(sites, state)
+    page = Paginator(sites, SITES_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     status.attach_statuses(page.object_list)
-    return render(
-        request, "console/site_list.html", {"page": page, "query": query, "search": search}
-    )
+    ctx = {
+        "query": query,
+        "state": state,
+        "state_label": status.STATES.get(state, ""),
+        "search": search,
+        **pager(request, page),
+    }
+    return render(request, "console/site_list.html", ctx)
 
 
 @never_cache
