@@ -35,6 +35,7 @@ from scim_app.resources import (
 )
 from scim_app.resources.attributes import GROUP, RESOURCE_TYPES, USER, ResourceType
 
+from . import READS
 from .errors import (
     SCIM_CONTENT_TYPE,
     ScimError,
@@ -100,11 +101,12 @@ def page_params(request: HttpRequest) -> tuple[int, int]:
     return max(start, 1), min(max(count, 0), settings.SCIM_MAX_PAGE_SIZE)
 
 
-def rollback() -> None:
-    """A request that fails changes nothing: it runs in one transaction (opened by the
+def rollback(request: HttpRequest) -> None:
+    """A write that fails changes nothing: it runs in one transaction (opened by the
     provisioning log's middleware), which an error rolls back whole, so no write needs
-    a savepoint of its own; the log row is then written on its own."""
-    if connection.in_atomic_block:
+    a savepoint of its own; the log row is then written on its own. A read has no
+    transaction of its own, and nothing to undo."""
+    if request.method not in READS and connection.in_atomic_block:
         transaction.set_rollback(True)
 
 
@@ -119,10 +121,10 @@ class ScimBaseView(SCIMView):
         try:
             return View.dispatch(self, request, *args, **kwargs)
         except SCIMException as exc:
-            rollback()
+            rollback(request)
             return error_response(exc)
         except Exception as exc:
-            rollback()
+            rollback(request)
             return unexpected_error_response(exc)
 
     def http_method_not_allowed(self, request, *args, **kwargs):
