@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "scim_app.endpoint.guard.ScimRefusalLimit",
     "scim_app.provisioning_log.middleware.ProvisioningLogMiddleware",
     "scim_app.endpoint.guard.ScimRequestGuard",
+    # Calls the SCIM views itself: what follows serves the console, the admin and /api/v1.
+    "scim_app.endpoint.middleware.ScimEndpoint",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sites.sessions.SlidingSessionExpiry",
     "django.middleware.common.CommonMiddleware",
