@@ -169,6 +169,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that reads the socket instead of sending
+    # SELECT 1 before every request (sat_portal/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "sat_portal.postgresql"
     # While the database is unreachable, requests fail within seconds (503) instead of
     # hanging until the load balancer gives up: a connection attempt gives up after
     # DB_CONNECT_TIMEOUT, and an open connection whose server stops answering (a network
