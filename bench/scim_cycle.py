@@ -9,7 +9,11 @@ Modes (the request shapes follow docs/entra-provisioning.md):
   + PATCH for 5% of users, disables, member removals), `--concurrency` requests in flight;
 - scaling: p50 of the common requests at growing site and group sizes, bulk-loaded
   with COPY, one request at a time; flat means the largest within 1.5x the smallest;
-- floor: the same lookup and INSERT with plain psycopg on one connection.
+- floor: the same lookup and INSERT with plain psycopg on one connection;
+- kinds: each common request kind on its own (POST /Users, GET filter, GET by id, PATCH),
+  `--kind-concurrency` in flight: requests per second, p99 and the server's CPU per
+  request; with `--peer` the same against python-scim's in-memory scim2-server, side by
+  side (bench/peer.py).
 
 With `--start-server` gunicorn serves `bench.wsgi_counting`, which adds the number of
 SQL statements each request ran in a response header; against `--url` that column is
@@ -45,6 +49,7 @@ from .client import (
     percentile,
     require_loopback,
 )
+from .peer import DEFAULT_VENV, PeerServer
 from .server import BenchServer
 
 USER_SCHEMAS = [
@@ -686,6 +691,104 @@ def run_floor(args, tenant_url: str, site: SiteRef, budget: Budget, db) -> dict:
     return result
 
 
+# --- request kinds on their own, and the in-memory peer ----------------------------------
+
+KIND_ORDER = [
+    "POST /Users",
+    "GET /Users filter userName eq",
+    "GET /Users/{id}",
+    "PATCH /Users/{id}",
+]
+
+
+@dataclass
+class KindTarget:
+    """A server the kinds mode measures: its Tenant URL, a token, and its workers' CPU."""
+
+    label: str
+    tenant_url: str
+    site: SiteRef
+    cpu_seconds: Callable[[], float] | None
+    user_ids: list[str] = field(default_factory=list)
+    user_names: list[str] = field(default_factory=list)
+
+
+def kind_tasks(kind: str, target: KindTarget, count: int, rng: random.Random, run: str) -> list:
+    def post(number: int):
+        def task(client: ScimClient) -> None:
+            name = f"kinds.{run}.{number:06d}@{target.label.lower().replace(' ', '')}.example"
+            status, body = client.request(
+                target.site, kind, "POST", "/Users", user_body(name, number)
+            )
+            expect(kind, status, body, 201)
+            target.user_ids.append(body["id"])
+            target.user_names.append(name)
+
+        return task
+
+    def get(path: str):
+        def task(client: ScimClient) -> None:
+            expect(kind, *client.request(target.site, kind, "GET", path), 200)
+
+        return task
+
+    def replace(user_id: str, number: int):
+        def task(client: ScimClient) -> None:
+            operation = {"op": "replace", "path": "name.familyName", "value": f"Lee-{number}"}
+            path = f"/Users/{user_id}"
+            expect(
+                kind, *client.request(target.site, kind, "PATCH", path, patch(operation)), 200, 204
+            )
+
+        return task
+
+    if kind == "POST /Users":
+        return [post(n) for n in range(count)]
+    if not target.user_ids:
+        return []
+    if kind == "GET /Users filter userName eq":
+        names = rng.choices(target.user_names, k=count)
+        return [get("/Users?" + filter_query("userName", name)) for name in names]
+    if kind == "GET /Users/{id}":
+        return [get(f"/Users/{user_id}") for user_id in rng.choices(target.user_ids, k=count)]
+    return [replace(user_id, n) for n, user_id in enumerate(rng.choices(target.user_ids, k=count))]
+
+
+def run_kinds(args, targets: list[KindTarget], budget: Budget) -> dict:
+    """Each kind in turn, against each target in turn (so a machine busy with something
+    else slows both alike): req/s, latency and the workers' CPU per request."""
+    rng = random.Random(args.seed)
+    run = uuid.uuid4().hex[:6]
+    rows = []
+    failures: list[str] = []
+    for kind in KIND_ORDER:
+        for target in targets:
+            tasks = kind_tasks(kind, target, args.kind_requests, rng, run)
+            if not tasks or budget.exhausted:
+                continue
+            recorder = Recorder()
+            cpu_before = target.cpu_seconds() if target.cpu_seconds else None
+            done = run_phase(
+                kind, tasks, target.tenant_url, recorder, budget, args.kind_concurrency
+            )
+            failures += done.failures
+            row = {"kind": kind, "target": target.label, **recorder.summary([kind])[kind]}
+            # Throughput over the phase, as a client sees it (the first request included).
+            row["req_per_s"] = round(len(recorder.samples) / done.seconds, 1)
+            if cpu_before is not None and recorder.samples:
+                spent = target.cpu_seconds() - cpu_before
+                row["server_cpu_ms_per_request"] = round(spent * 1000 / len(recorder.samples), 2)
+            rows.append(row)
+    return {
+        "requests_per_kind": args.kind_requests,
+        "concurrency": args.kind_concurrency,
+        "rows": rows,
+        "failures": sorted(set(failures))[:20],
+        "failure_count": len(failures),
+        "stopped": budget.exhausted or None,
+    }
+
+
 # --- output -------------------------------------------------------------------------
 
 
@@ -772,6 +875,30 @@ def print_floor(figures: dict) -> None:
     print_failures(figures)
 
 
+def print_kinds(figures: dict) -> None:
+    print(
+        f"\nRequest kinds: {figures['requests_per_kind']} requests each, "
+        f"concurrency {figures['concurrency']}"
+    )
+    targets = list(dict.fromkeys(row["target"] for row in figures["rows"]))
+    by_key = {(row["kind"], row["target"]): row for row in figures["rows"]}
+    header = f"{'request kind':<32}"
+    for target in targets:
+        header += f"{target + ' req/s':>22}{'p99 ms':>9}{'CPU ms':>8}{'err':>5}"
+    print(header)
+    for kind in KIND_ORDER:
+        line = f"{kind:<32}"
+        for target in targets:
+            row = by_key.get((kind, target))
+            if row is None:
+                line += f"{'-':>22}{'-':>9}{'-':>8}{'-':>5}"
+                continue
+            cpu = fmt(row.get("server_cpu_ms_per_request"))
+            line += f"{fmt(row['req_per_s']):>22}{row['p99_ms']:>9}{cpu:>8}{row['errors']:>5}"
+        print(line)
+    print_failures(figures)
+
+
 # --- command line ---------------------------------------------------------------------
 
 
@@ -811,7 +938,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="with --start-server: serve sat_portal.wsgi itself, without the SQL counter",
     )
-    parser.add_argument("--mode", choices=["cycle", "scaling", "floor", "all"], default="cycle")
+    parser.add_argument(
+        "--mode", choices=["cycle", "scaling", "floor", "kinds", "all"], default="cycle"
+    )
+    parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="kinds mode: also measure python-scim's in-memory scim2-server (bench/peer.py)",
+    )
+    parser.add_argument(
+        "--peer-venv",
+        type=Path,
+        default=DEFAULT_VENV,
+        help=f"the peer's virtualenv, created if absent (default {DEFAULT_VENV})",
+    )
+    parser.add_argument(
+        "--kind-requests",
+        type=int,
+        default=2000,
+        help="kinds mode: requests per kind and server (default 2000)",
+    )
+    parser.add_argument(
+        "--kind-concurrency",
+        type=int,
+        default=4,
+        help="kinds mode: requests in flight (default 4)",
+    )
     parser.add_argument(
         "--smoke", action="store_true", help="tiny sizes: a check that everything runs, in seconds"
     )
@@ -864,8 +1016,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.smoke:
         args.users, args.groups, args.member_batch = 30, 3, 10
         args.sizes, args.group_sizes, args.repeats = [100, 300], [0, 100], 10
+        args.kind_requests = 30
         args.concurrency = min(args.concurrency, 4)
         args.max_seconds = min(args.max_seconds, 120)
+    if args.peer and args.mode == "cycle":
+        args.mode = "kinds"  # --peer alone: the side-by-side comparison
     if args.start_server == bool(args.url):
         parser.error("give either --start-server or --url with --token")
     if args.url:
@@ -881,6 +1036,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     server = None
+    peer = None
     db = None
     report: dict = {"mode": args.mode, "smoke": args.smoke}
     try:
@@ -933,7 +1089,23 @@ def main(argv: list[str] | None = None) -> int:
         if db is not None and args.mode in ("floor", "all"):
             report["floor"] = run_floor(args, tenant_url, sites[0], budget, db)
             print_floor(report["floor"])
+        if args.mode in ("kinds", "all"):
+            ours = server.workers_cpu_seconds if server is not None else None
+            targets = [KindTarget("SAT Portal", tenant_url, sites[0], ours)]
+            if args.peer:
+                peer = PeerServer(args.peer_venv)
+                peer_url = peer.start()
+                print(f"peer: scim2-server (gunicorn gthread 1x8) serving {peer_url}", flush=True)
+                peer_site = SiteRef("scim2-server", peer.token)
+                targets.append(
+                    KindTarget("scim2-server", peer_url, peer_site, peer.workers_cpu_seconds)
+                )
+            print("\nRequest kinds:", flush=True)
+            report["kinds"] = run_kinds(args, targets, budget)
+            print_kinds(report["kinds"])
     finally:
+        if peer is not None:
+            peer.stop()
         if db is not None:
             db.close()
         if server is not None:
@@ -942,7 +1114,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nFigures written to {args.json}")
     failed = any(
-        report.get(part, {}).get("failure_count") for part in ("cycle", "scaling", "floor")
+        report.get(part, {}).get("failure_count") for part in ("cycle", "scaling", "floor", "kinds")
     )
     return 1 if failed else 0
 

@@ -11,7 +11,8 @@ import re
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 
 # As in Django REST framework: the period's first letter counts ("/min", "/minute", "/m").
@@ -58,6 +59,10 @@ def hit(kind: str, ident: str, rate: Rate) -> int | None:
     and node counts into the same key.
     """
     key = cache_key(kind, ident)
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        count, remaining = _redis_hit(backend, key, rate.seconds)
+        return None if count <= rate.limit else max(1, remaining)
     count = _increment(key, rate.seconds)
     if count == 1:
         cache.set(f"{key}:start", time.time(), timeout=rate.seconds)
@@ -65,6 +70,20 @@ def hit(kind: str, ident: str, rate: Rate) -> int | None:
         return None
     started = cache.get(f"{key}:start") or time.time()
     return max(1, math.ceil(started + rate.seconds - time.time()))
+
+
+def _redis_hit(backend: RedisCache, key: str, seconds: int) -> tuple[int, int]:
+    """`hit` in one round trip to Redis instead of four (every SCIM and API request makes
+    one): start the window unless it runs (SET NX EX), count (INCR keeps the expiry), and
+    the seconds it still runs (TTL). The value is an integer, as Django's Redis cache
+    stores one, so `failures()` reads it too."""
+    key = backend.make_and_validate_key(key)
+    pipeline = backend._cache.get_client(key, write=True).pipeline()
+    pipeline.set(key, 0, ex=seconds, nx=True)
+    pipeline.incr(key)
+    pipeline.ttl(key)
+    _, count, remaining = pipeline.execute()
+    return count, remaining if remaining > 0 else seconds
 
 
 def failures(kind: str, *parts: str) -> int:

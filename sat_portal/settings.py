@@ -127,6 +127,8 @@ MIDDLEWARE = [
     "scim_app.endpoint.guard.ScimRefusalLimit",
     "scim_app.provisioning_log.middleware.ProvisioningLogMiddleware",
     "scim_app.endpoint.guard.ScimRequestGuard",
+    # Calls the SCIM views itself: what follows serves the console, the admin and /api/v1.
+    "scim_app.endpoint.middleware.ScimEndpoint",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "sites.sessions.SlidingSessionExpiry",
     "django.middleware.common.CommonMiddleware",
@@ -183,6 +185,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that reads the socket instead of sending
+    # SELECT 1 before every request (sat_portal/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "sat_portal.postgresql"
     # While the database is unreachable, requests fail within seconds (503) instead of
     # hanging until the load balancer gives up: a connection attempt gives up after
     # DB_CONNECT_TIMEOUT, and an open connection whose server stops answering (a network

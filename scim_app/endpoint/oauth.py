@@ -328,10 +328,10 @@ def token(request: HttpRequest) -> JsonResponse:
     try:
         return issue_token(request)
     except OAuthError as error:
-        rollback()  # a refused request changes nothing; its log row is written apart
+        rollback(request)  # a refused request changes nothing; its log row is written apart
         return error_response(error)
     except DatabaseError as exc:
-        rollback()
+        rollback(request)
         logger.error("Database unavailable during a token request: %s", exc)
         response = error_response(
             OAuthError(

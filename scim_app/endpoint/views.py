@@ -12,6 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -21,6 +22,7 @@ from django_scim.exceptions import SCIMException
 from django_scim.settings import scim_settings
 from django_scim.views import SCIMView
 
+from sat_portal.prepared import PreparedQuery
 from scim_app.models import ScimGroup, ScimUser
 from scim_app.provisioning_log.redaction import MAX_DEPTH
 from scim_app.resources import (
@@ -35,6 +37,7 @@ from scim_app.resources import (
 )
 from scim_app.resources.attributes import GROUP, RESOURCE_TYPES, USER, ResourceType
 
+from . import READS
 from .errors import (
     SCIM_CONTENT_TYPE,
     ScimError,
@@ -100,11 +103,12 @@ def page_params(request: HttpRequest) -> tuple[int, int]:
     return max(start, 1), min(max(count, 0), settings.SCIM_MAX_PAGE_SIZE)
 
 
-def rollback() -> None:
-    """A request that fails changes nothing: it runs in one transaction (opened by the
+def rollback(request: HttpRequest) -> None:
+    """A write that fails changes nothing: it runs in one transaction (opened by the
     provisioning log's middleware), which an error rolls back whole, so no write needs
-    a savepoint of its own; the log row is then written on its own."""
-    if connection.in_atomic_block:
+    a savepoint of its own; the log row is then written on its own. A read has no
+    transaction of its own, and nothing to undo."""
+    if request.method not in READS and connection.in_atomic_block:
         transaction.set_rollback(True)
 
 
@@ -119,10 +123,10 @@ class ScimBaseView(SCIMView):
         try:
             return View.dispatch(self, request, *args, **kwargs)
         except SCIMException as exc:
-            rollback()
+            rollback(request)
             return error_response(exc)
         except Exception as exc:
-            rollback()
+            rollback(request)
             return unexpected_error_response(exc)
 
     def http_method_not_allowed(self, request, *args, **kwargs):
@@ -145,28 +149,39 @@ class ScimBaseView(SCIMView):
         return data
 
 
+def by_id(resource_type: ResourceType, for_update: bool) -> PreparedQuery:
+    """A site's user or group by id (locked for a write): every request to /Users/<id> and
+    /Groups/<id> starts with it, so it is compiled once."""
+
+    def build(site_id: int, id_: uuid.UUID) -> QuerySet:
+        queryset = filters.search(resource_type, None, site_id).filter(id=id_)
+        return queryset.select_for_update(of=("self",)) if for_update else queryset
+
+    return PreparedQuery(build, -1, uuid.UUID(int=0))
+
+
+BY_ID = {(t.name, lock): by_id(t, lock) for t in RESOURCE_TYPES.values() for lock in (False, True)}
+
+
 class ResourceView(ScimBaseView):
     http_method_names = ["get", "head", "post", "put", "patch", "delete"]
     resource_type: ResourceType
-
-    def queryset(self):
-        return filters.search(self.resource_type, None, self.request.scim_site)
 
     def get_object(self, *, for_update: bool = False):
         raw_id = self.kwargs.get("resource_id")
         if raw_id is None:
             raise ScimError(405, f"{self.request.method} needs {self.resource_type.endpoint}/<id>.")
-        queryset = self.queryset()
-        if for_update:
-            queryset = queryset.select_for_update(of=("self",))
         try:
             id_ = uuid.UUID(raw_id)
-            if str(id_) != raw_id:
-                raise ValueError("only the id exactly as we issued it")
-            return queryset.get(id=id_)
-        except (ValueError, queryset.model.DoesNotExist):
+        except ValueError:
+            id_ = None
+        found = []
+        if id_ is not None and str(id_) == raw_id:  # only the id exactly as we issued it
+            found = BY_ID[self.resource_type.name, for_update](self.request.scim_site.pk, id_)
+        if not found:
             # Another site's id is answered exactly like one that never existed.
-            raise not_found(self.resource_type.name, raw_id) from None
+            raise not_found(self.resource_type.name, raw_id)
+        return found[0]
 
     def projection(self) -> tuple[projection.Paths, projection.Paths]:
         """`attributes` and `excludedAttributes` (RFC 7644 §3.9), for reads and writes."""
@@ -191,16 +206,13 @@ class ResourceView(ScimBaseView):
     def list_resources(self, request) -> HttpResponse:
         start, count = page_params(request)
         filter_text = request.GET.get("filter")
-        queryset = filters.search(self.resource_type, filter_text, request.scim_site).order_by("id")
-        if count == 0 or start > MAX_START_INDEX:
-            total, page = queryset.count(), []
+        key = filters.matching_value(self.resource_type, filter_text)
+        if key is not None and start == 1:
+            # Entra's matching query: one row or none, by a statement compiled once.
+            found = filters.BY_MATCHING_KEY[self.resource_type.name](request.scim_site.pk, key)
+            total, page = len(found), sorted(found, key=lambda resource: resource.id)[:count]
         else:
-            page = list(queryset[start - 1 : start - 1 + count])
-            # A short page tells the total without a COUNT (Entra's filters: 0 or 1 rows).
-            if len(page) < count and (page or start == 1):
-                total = start - 1 + len(page)
-            else:
-                total = queryset.count()
+            total, page = self.page(filter_text, start, count)
         include, exclude = self.projection()
         resources = [
             projection.project(resource, include, exclude)
@@ -217,6 +229,18 @@ class ResourceView(ScimBaseView):
                 "Resources": resources,
             }
         )
+
+    def page(self, filter_text: str | None, start: int, count: int) -> tuple[int, list]:
+        """The total and the page of resources `filter_text` selects, in a stable order."""
+        queryset = filters.search(self.resource_type, filter_text, self.request.scim_site)
+        queryset = queryset.order_by("id")
+        if count == 0 or start > MAX_START_INDEX:
+            return queryset.count(), []
+        page = list(queryset[start - 1 : start - 1 + count])
+        # A short page tells the total without a COUNT.
+        if len(page) < count and (page or start == 1):
+            return start - 1 + len(page), page
+        return queryset.count(), page
 
     def represent(self, objs: list, include, exclude) -> list[dict]:
         raise NotImplementedError

@@ -4,9 +4,10 @@ the request.
 
 The request's writes and its log row are one transaction: they commit together or not
 at all, so no write is ever without its row (a row that cannot be stored as sent is
-stored escaped, see redaction.storable). A read's transaction, which wrote nothing but its
-log row, commits without waiting for a disk flush (PostgreSQL): a crash may lose the last
-few hundred milliseconds of those rows, never provisioned data.
+stored escaped, see redaction.storable). A read (GET, HEAD) writes nothing but its row,
+so it runs without a transaction of its own and its row commits by itself, without
+waiting for a disk flush (PostgreSQL), as does the row of a write that was refused: a
+crash may lose the last few hundred milliseconds of those rows, never provisioned data.
 
 What is kept: method, path and query (secrets redacted), status, scimType, the client's
 address and the body's size always; the request body (redacted, capped) only for
@@ -16,6 +17,7 @@ token request, never its body nor our answer: they hold the client's credential 
 access token.
 """
 
+import functools
 import ipaddress
 import json
 import logging
@@ -25,10 +27,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Field
 from django.http import HttpRequest, HttpResponse
 
 from sat_portal.addresses import client_address
-from scim_app.endpoint import OAUTH_ENDPOINT, SCIM_PREFIX
+from scim_app.endpoint import OAUTH_ENDPOINT, READS, SCIM_PREFIX
 from scim_app.endpoint.errors import unexpected_error_response
 from scim_app.models import ProvisioningLogEntry
 from sites.credentials import redact_secrets, scim_bearer
@@ -39,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 RESOURCE_PATH = re.compile(r"^/(?P<type>Users|Groups)(?:/(?P<id>[^/]+))?/?$")
 RESOURCE_TYPES = {"Users": "User", "Groups": "Group"}
-SAFE_METHODS = ("GET", "HEAD")
 # What a refused request may cost the table: a path, not a body.
 REFUSED_PATH_CAP = 1000
 
@@ -69,22 +71,30 @@ class ProvisioningLogMiddleware:
         if not is_logged(request):
             return self.get_response(request)
         started = time.monotonic()
+
+        def elapsed_ms() -> int:
+            return round((time.monotonic() - started) * 1000)
+
         entry = None
         try:
+            if request.method in READS:
+                # Nothing to commit with the row: no BEGIN and COMMIT round trips.
+                response = self.get_response(request)
+                if not getattr(response, "database_unavailable", False):
+                    write_entry(build_entry(request, response, elapsed_ms()), relaxed=True)
+                return response
             with transaction.atomic():
                 response = self.get_response(request)
                 if getattr(response, "database_unavailable", False):
                     return response  # the row could not be written either
-                entry = build_entry(request, response, round((time.monotonic() - started) * 1000))
+                entry = build_entry(request, response, elapsed_ms())
                 # An unexpected error rolls the request back (views.ScimBaseView); its row
                 # is then written on its own, below.
                 if not transaction.get_rollback():
-                    if request.method in SAFE_METHODS or response.status_code >= 400:
-                        relax_durability()
-                    entry.save()
+                    write_entry(entry, relaxed=response.status_code >= 400)
                     entry = None
             if entry is not None:
-                entry.save()
+                write_entry(entry)
         except DatabaseError as exc:
             # The row, or the commit of the request's writes with it, failed: nothing of
             # the request is kept, and the client is told so (503, retry) rather than
@@ -93,13 +103,35 @@ class ProvisioningLogMiddleware:
         return response
 
 
-def relax_durability() -> None:
-    """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL):
-    for transactions that wrote nothing but their log row. Waiting for a disk flush for
-    each read would cost about 3 ms per request here. SET LOCAL: this transaction only."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+# Lets the transaction's commit return before its WAL reaches the disk (PostgreSQL), for
+# transactions that wrote nothing but their log row: a disk flush for each read would
+# cost about 3 ms per request here. SET LOCAL: this transaction only; sent with the
+# INSERT in one round trip (psycopg binds parameters client-side, so one execute may
+# hold two statements; outside a transaction both run in one implicit transaction).
+RELAX_DURABILITY = "SET LOCAL synchronous_commit TO OFF; "
+
+
+@functools.cache
+def insert_statement() -> tuple[str, tuple[Field, ...]]:
+    """The log's INSERT and its fields, built once from the model: Django's compiler
+    would build the same statement again for every request (issue 16)."""
+    meta = ProvisioningLogEntry._meta
+    fields = tuple(field for field in meta.concrete_fields if not field.primary_key)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join(["%s"] * len(fields))
+    # Names from the model, values as parameters.
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})", fields  # noqa: S608
+
+
+def write_entry(entry: ProvisioningLogEntry, *, relaxed: bool = False) -> None:
+    """Store `entry` in one statement; `relaxed`: its commit does not wait for the disk."""
+    sql, fields = insert_statement()
+    params = [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in fields]
+    if relaxed and connection.vendor == "postgresql":
+        sql = RELAX_DURABILITY + sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def request_body(request: HttpRequest) -> bytes:

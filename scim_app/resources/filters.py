@@ -13,6 +13,7 @@ displayName, the work email) are indexed there; any other is compared inside the
 document (json_queries.py).
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -25,12 +26,13 @@ from scim2_filter_parser import ast
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser
 
+from sat_portal.prepared import PreparedQuery
 from scim_app.endpoint.errors import ScimError
 from scim_app.models import Membership, ScimGroup
 from sites.models import Site
 
 from . import users
-from .attributes import USER, Attribute, ResourceType, Schema
+from .attributes import GROUP, RESOURCE_TYPES, USER, Attribute, ResourceType, Schema
 from .json_queries import ArrayCondition, JsonArrayAny
 
 MAX_FILTER_LENGTH = 2000
@@ -352,8 +354,9 @@ def parse(filter_text: str, resource_type: ResourceType) -> Q:
         raise invalid("The filter is nested too deeply.") from None
 
 
-def search(resource_type: ResourceType, filter_text: str | None, site: Site) -> QuerySet:
-    """The site's users or groups that `filter_text` selects (all of them without one)."""
+def search(resource_type: ResourceType, filter_text: str | None, site: Site | int) -> QuerySet:
+    """The site's (or the site with this pk's) users or groups that `filter_text` selects
+    (all of them without one)."""
     if resource_type is USER:
         queryset = users.of_site(site)
     else:
@@ -361,3 +364,36 @@ def search(resource_type: ResourceType, filter_text: str | None, site: Site) -> 
     if not filter_text:
         return queryset
     return queryset.filter(parse(filter_text, resource_type))
+
+
+# Entra's matching query: `userName eq "…"` for users, `displayName eq "…"` for groups
+# (docs/entra-provisioning.md). A value with a quote, a backslash or a control character
+# takes the general way.
+MATCHING_KEYS = {USER.name: "userName", GROUP.name: "displayName"}
+MATCHING_FILTER = re.compile(r'\s*([A-Za-z]+)\s+eq\s+"([^"\\\x00-\x1f]*)"\s*', re.IGNORECASE)
+MATCH_EXAMPLE = "value@prepared.example"
+
+
+def matching_value(resource_type: ResourceType, filter_text: str | None) -> str | None:
+    """The value of `filter_text` when it is the matching query on the resource type's
+    unique key (one row or none), else None."""
+    if not filter_text or len(filter_text) > MAX_FILTER_LENGTH:
+        return None
+    found = MATCHING_FILTER.fullmatch(filter_text)
+    if found is None or found[1].lower() != MATCHING_KEYS[resource_type.name].lower():
+        return None
+    return found[2]
+
+
+def by_matching_key(resource_type: ResourceType) -> PreparedQuery:
+    """`search()` for the matching query, compiled once (sat_portal.prepared): the same
+    statement the general way builds, for the request Entra sends for every user and group."""
+    key = MATCHING_KEYS[resource_type.name]
+
+    def build(site_id: int, value: str) -> QuerySet:
+        return search(resource_type, f'{key} eq "{value}"', site_id)
+
+    return PreparedQuery(build, -1, MATCH_EXAMPLE)
+
+
+BY_MATCHING_KEY = {name: by_matching_key(t) for name, t in RESOURCE_TYPES.items()}

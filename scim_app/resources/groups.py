@@ -191,6 +191,17 @@ def apply_members(
         changes.removed += removed
 
 
+def touch(group: ScimGroup) -> None:
+    """Set the group's lastModified for a change of its members, unless a request that is
+    changing them at the same time holds its row (and sets it as it commits): Entra sends
+    many membership PATCHes of one group at once, and waiting for that row lock until the
+    other request commits made them run one after the other (issue 16)."""
+    unlocked = ScimGroup.objects.filter(pk=group.pk).select_for_update(
+        skip_locked=True, no_key=True
+    )
+    ScimGroup.objects.filter(pk__in=unlocked.values("pk")).update(last_modified=timezone.now())
+
+
 def apply_operations(group: ScimGroup, body: dict) -> GroupChanges:
     """Apply a PATCH body to `group` and its memberships. All or nothing: a failing
     operation fails the request, whose transaction is rolled back whole."""
@@ -212,7 +223,7 @@ def apply_operations(group: ScimGroup, body: dict) -> GroupChanges:
             group.data = document
             save(group, ["data", "display_name", "external_id", "last_modified"])
         elif changes.added or changes.removed:
-            ScimGroup.objects.filter(pk=group.pk).update(last_modified=timezone.now())
+            touch(group)
     except IntegrityError:
         # A member or the group itself was purged by a request running at the same time.
         raise ScimError(

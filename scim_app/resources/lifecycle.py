@@ -16,13 +16,17 @@ Purging deletes for good: first locks the rows, then their memberships, then the
 a request racing it waits and then finds nothing (a SCIM status, never a 500).
 """
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from sat_portal.prepared import PreparedQuery
 from scim_app.models import Membership, ScimGroup, ScimUser
 
 # Rows deleted per statement by the retention purge: short transactions, no long locks.
@@ -33,16 +37,39 @@ def retention_start():
     return timezone.now() - timedelta(days=settings.SCIM_DELETED_RETENTION_DAYS)
 
 
-def revival_candidate(model, site, *, external_id: str, name_field: str, name: str):
+def revival_lookup(model, match: Callable[[str], Q]) -> PreparedQuery:
+    """Deleted rows of a site since a moment that `match` a value, newest first, locked.
+    Every POST runs one of these, so each is compiled once (sat_portal.prepared)."""
+
+    def build(site_id: int, since, value: str) -> QuerySet:
+        deleted = model.objects.deleted().filter(match(value), site=site_id, deleted_at__gte=since)
+        return deleted.select_for_update().order_by("-deleted_at")[:1]
+
+    return PreparedQuery(build, -1, datetime(2000, 1, 1, tzinfo=UTC), "value@prepared.example")
+
+
+def same_name(field: str) -> Callable[[str], Q]:
+    # Lower() on both sides, as the index on deleted rows' names is built.
+    return lambda name: Q(Exact(Lower(field), Lower(Value(name))))
+
+
+REVIVAL_LOOKUPS = {
+    (model, by_external_id): revival_lookup(
+        model,
+        (lambda external_id: Q(external_id=external_id)) if by_external_id else same_name(field),
+    )
+    for model, field in ((ScimUser, "user_name"), (ScimGroup, "display_name"))
+    for by_external_id in (True, False)
+}
+
+
+def revival_candidate(model, site, *, external_id: str, name: str):
     """The deleted user (or group) of `site`, deleted within the retention, that a new
-    one with this externalId (or, without one, this userName/displayName) brings back.
-    Locked, so a purge or a second revival racing this one waits."""
-    deleted = model.objects.deleted().filter(site=site, deleted_at__gte=retention_start())
-    if external_id:
-        deleted = deleted.filter(external_id=external_id)
-    else:
-        deleted = deleted.filter(**{f"{name_field}__iexact": name})
-    return deleted.select_for_update().order_by("-deleted_at").first()
+    one with this externalId (or, without one, this userName/displayName, ignoring case)
+    brings back. Locked, so a purge or a second revival racing this one waits."""
+    lookup = REVIVAL_LOOKUPS[model, bool(external_id)]
+    found = lookup(site.pk, retention_start(), external_id or name)
+    return found[0] if found else None
 
 
 def revive_user(site, user: ScimUser) -> ScimUser:
@@ -52,7 +79,6 @@ def revive_user(site, user: ScimUser) -> ScimUser:
         ScimUser,
         site,
         external_id=user.data.get("externalId", ""),
-        name_field="user_name",
         name=user.data.get("userName", ""),
     )
     if twin is None:
@@ -68,7 +94,6 @@ def revive_group(site, group: ScimGroup) -> ScimGroup:
         ScimGroup,
         site,
         external_id=group.data.get("externalId", ""),
-        name_field="display_name",
         name=group.data.get("displayName", ""),
     )
     if twin is None:

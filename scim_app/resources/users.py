@@ -22,7 +22,7 @@ from . import documents, history
 from .attributes import ENTERPRISE_URN, USER, USER_URN
 
 
-def of_site(site: Site) -> QuerySet[ScimUser]:
+def of_site(site: Site | int) -> QuerySet[ScimUser]:
     """The site's users as SCIM sees them (not deleted), each with its manager (one LEFT
     JOIN, no extra query)."""
     return ScimUser.objects.live().filter(site=site).select_related("manager")

@@ -13,6 +13,8 @@ from sites.models import MSP, ApiKey, Staff
 from . import base
 from .base import Via
 
+API_KEYS = base.by_hash(lambda: ApiKey.objects.select_related("msp", "created_by__staff"))
+
 
 def keys_of(msp: MSP) -> QuerySet[ApiKey]:
     return msp.api_keys.select_related("created_by")
@@ -27,7 +29,7 @@ def verify_key(plaintext: str) -> ApiKey | None:
     """The key (with its MSP and its creator's staff loaded) if it may be used now, else
     None: unknown, revoked, expired, or its creator no longer an active staff member of
     the key's MSP. Every refusal gives None, so a caller cannot tell them apart."""
-    key = base.find(ApiKey.objects.select_related("msp", "created_by__staff"), plaintext)
+    key = base.find(API_KEYS, plaintext)
     if key is None or not key.is_usable or creator_staff(key) is None:
         return None
     base.record_use(key)

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from sat_portal.prepared import PreparedQuery
 from sites.models import CredentialEvent, HashedSecret
 
 HINT_LENGTH = 4
@@ -57,20 +59,27 @@ def issue(model: type[C], *, by=None, via: str, **fields) -> tuple[C, str]:
     return credential, plaintext
 
 
-def find(queryset: QuerySet[C], plaintext: str) -> C | None:
-    """The credential in `queryset` whose secret is `plaintext`, whatever its state.
+def by_hash(queryset: Callable[[], QuerySet[C]]) -> PreparedQuery:
+    """The lookup `find` runs for a credential kind: `queryset()` (the kind, with what to
+    load along with it) by the secret's hash. Compiled once (sat_portal.prepared): every
+    request that carries a credential starts with it."""
+    return PreparedQuery(lambda wanted: queryset().filter(secret_hash=wanted), digest(""))
+
+
+def find(lookup: PreparedQuery, plaintext: str) -> C | None:
+    """The credential `lookup` (from `by_hash`) finds for `plaintext`, whatever its state.
 
     One indexed lookup by hash, so timing says nothing about the secret and no secret
     can be found by its hint or prefix; the constant-time compare guards against a
     collation that would match a hash that is not byte-equal.
     """
-    if not has_shape(queryset.model, plaintext):
+    if not has_shape(lookup.model, plaintext):
         return None
     wanted = digest(plaintext)
-    credential = queryset.filter(secret_hash=wanted).first()
-    if credential is None or not hmac.compare_digest(credential.secret_hash, wanted):
+    found = lookup(wanted)  # the hash is unique: one row or none
+    if not found or not hmac.compare_digest(found[0].secret_hash, wanted):
         return None
-    return credential
+    return found[0]
 
 
 def record_use(credential: HashedSecret) -> None:

@@ -33,6 +33,11 @@ from sites.models import AccessToken, ClientSecret, FederationTrust, OAuthClient
 from . import base, federation, scim_tokens
 from .base import Via
 
+CLIENT_SECRETS = base.by_hash(lambda: ClientSecret.objects.select_related("client", "site"))
+ACCESS_TOKENS = base.by_hash(
+    lambda: AccessToken.objects.select_related("site", "secret__client", "trust__client")
+)
+
 MIN_SECRET_DAYS = 365
 MAX_SECRET_DAYS = 3 * 365
 LIFETIME = f"A client secret lasts {MIN_SECRET_DAYS} to {MAX_SECRET_DAYS} days (1 to 3 years)."
@@ -148,7 +153,7 @@ class ClientAuthentication:
 def authenticate(client_id: str, plaintext: str) -> ClientAuthentication:
     """Check a client id and secret, as sent to the token endpoint: one indexed lookup
     by the secret's hash (base.find), whose client must be `client_id`'s."""
-    secret = base.find(ClientSecret.objects.select_related("client", "site"), plaintext)
+    secret = base.find(CLIENT_SECRETS, plaintext)
     if secret is None or secret.client.client_id != client_id:
         client = known_client(client_id)
         if client is None:
@@ -203,9 +208,7 @@ def mint_access_token(accepted: ClientAuthentication) -> IssuedAccessToken:
 def find_access_token(plaintext: str) -> AccessToken | None:
     """The access token whose plaintext this is, whatever its state, with its site,
     secret and client: one indexed lookup by hash, joined."""
-    return base.find(
-        AccessToken.objects.select_related("site", "secret__client", "trust__client"), plaintext
-    )
+    return base.find(ACCESS_TOKENS, plaintext)
 
 
 def access_token_refusal(token: AccessToken) -> str | None:

@@ -51,8 +51,11 @@ NOT_A_BEARER = (
 )
 
 
+SECRET_TOKENS = base.by_hash(lambda: ScimToken.objects.select_related("site"))
+
+
 def check_secret_token(plaintext: str) -> BearerCheck:
-    token = base.find(ScimToken.objects.select_related("site"), plaintext)
+    token = base.find(SECRET_TOKENS, plaintext)
     if token is None:
         return BearerCheck(None, CredentialKind.SCIM_TOKEN, f"{ScimToken.PREFIX}…", UNKNOWN)
     found = BearerCheck(token.site, CredentialKind.SCIM_TOKEN, f"…{token.hint}")

@@ -16,6 +16,17 @@ from psycopg.conninfo import conninfo_to_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.getenv("DATABASE_URL", "")
+# The in-memory peer (--peer) only when its virtualenv is already there: the smoke run
+# never installs anything.
+PEER_VENV = ROOT / "bench" / ".peer-venv"
+
+
+KIND_KINDS = (
+    "POST /Users",
+    "GET /Users filter userName eq",
+    "GET /Users/{id}",
+    "PATCH /Users/{id}",
+)
 
 
 def run_bench(*args: str, timeout: int) -> subprocess.CompletedProcess:
@@ -45,12 +56,14 @@ def bench_database_url() -> str:
 )
 def test_the_smoke_benchmark_runs_every_mode_and_prints_its_figures(tmp_path):
     figures_path = tmp_path / "figures.json"
+    peer = ["--peer"] if (PEER_VENV / "bin" / "python").exists() else []
 
     result = run_bench(
         "--start-server",
         "--smoke",
         "--mode",
         "all",
+        *peer,
         "--sites",
         "2",
         "--database-url",
@@ -61,7 +74,8 @@ def test_the_smoke_benchmark_runs_every_mode_and_prints_its_figures(tmp_path):
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    for heading in ("Entra cycle:", "Scaling:", "Database floor:", "wall time", "rows created"):
+    headings = ("Entra cycle:", "Scaling:", "Database floor:", "Request kinds:", "wall time")
+    for heading in (*headings, "rows created"):
         assert heading in result.stdout
     figures = json.loads(figures_path.read_text())
     cycle = figures["cycle"]
@@ -72,6 +86,11 @@ def test_the_smoke_benchmark_runs_every_mode_and_prints_its_figures(tmp_path):
     assert cycle["rows"]["in database"]["users"] == 2 * 30
     assert figures["scaling"]["verdicts"]
     assert figures["floor"]["POST /Users"]["times_floor"] is not None
+    kinds = figures["kinds"]
+    assert kinds["failure_count"] == 0
+    measured = {(row["kind"], row["target"]) for row in kinds["rows"]}
+    targets = ["SAT Portal", "scim2-server"] if peer else ["SAT Portal"]
+    assert measured == {(kind, target) for kind in KIND_KINDS for target in targets}
 
 
 def test_the_benchmark_refuses_a_target_that_is_not_this_machine():

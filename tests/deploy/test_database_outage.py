@@ -215,11 +215,12 @@ def test_a_database_that_stops_answering_gets_503_within_seconds_not_a_hang(
     a worker thread stuck for minutes is one fewer of the 8 each node has.
 
     What it costs, measured with DB_CONNECT_TIMEOUT=2 on a 2-core machine: a worker
-    thread's open connection fails Django's health check query after 2.4 s (what it sent
-    unacknowledged for TCP_USER_TIMEOUT, 2 s, noticed at the next retransmission timer),
-    then the one reconnection attempt gives up after connect_timeout, 2.0 s: 503 after
-    4.4 to 4.5 s, for SCIM, /api/v1 and /readyz alike, side by side. A thread that held
-    no connection answers after 2.0 s. QUICK_UNDER_PARTITION (6 s) leaves 1.5 s for a
+    thread's open connection passes the health check (it reads the socket, where a
+    silent peer leaves nothing: sat_portal/postgresql), and its first query gives up
+    after 2.4 s (what it sent unacknowledged for TCP_USER_TIMEOUT, 2 s, noticed at the
+    next retransmission timer): 503 after 2.4 s, for SCIM, /api/v1 and /readyz alike,
+    side by side (4.4 to 4.5 s while the health check was a SELECT 1 followed by a
+    reconnection attempt). A thread that held no connection answers after 2.0 s. QUICK_UNDER_PARTITION (6 s) leaves 1.5 s for a
     loaded machine. Without those timeouts such a request waits until the kernel gives up
     retransmitting (tcp_retries2: some 15 minutes)."""
     server, network, data = partitionable.server, partitionable.network, partitionable.data

@@ -1,0 +1,110 @@
+"""Querysets compiled to SQL once, then run with other values (issue 16).
+
+Django compiles a queryset to SQL each time it is evaluated. For the few queries that
+every SCIM request runs (the bearer token with its site, a user by id or by userName),
+compiling cost more CPU than everything else the query does, database included. A
+`PreparedQuery` compiles its queryset once per thread, with example values, keeps the
+SQL, and runs it with each request's values: the same statement, the same rows turned
+into the same model instances (select_related included) as the queryset would give.
+
+Only for querysets whose SQL does not depend on the values, only on where they go: an
+`=` comparison or a `Lower()` of one, not `__in=[...]` (its length shapes the SQL) nor a
+slice (LIMIT and OFFSET are written into the SQL).
+"""
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+from django.db.models.sql.compiler import SQLCompiler
+
+
+@dataclass(frozen=True)
+class Compiled:
+    compiler: SQLCompiler
+    sql: str
+    params: tuple
+    # Where each value goes in `params`, and how the database wants it there.
+    slots: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+def as_is(value: Any) -> Any:
+    return value
+
+
+def as_hex(value: uuid.UUID) -> str:
+    return value.hex
+
+
+class PreparedQuery:
+    """`build(*values)` returns the queryset; `examples` are values of the same types that
+    appear nowhere else in its SQL's parameters (e.g. -1 for a primary key)."""
+
+    def __init__(self, build: Callable[..., QuerySet], *examples: Any):
+        self.build = build
+        self.examples = examples
+        # One compiler per thread: each thread has its own database connection.
+        self.local = threading.local()
+
+    @property
+    def model(self) -> type[Model]:
+        return self.compiled().compiler.query.model
+
+    def compiled(self) -> Compiled:
+        found = getattr(self.local, "compiled", None)
+        if found is None:
+            queryset = self.build(*self.examples)
+            compiler = queryset.query.get_compiler(using=queryset.db)
+            sql, params = compiler.as_sql()
+            found = self.local.compiled = Compiled(
+                compiler, sql, tuple(params), tuple(self.slot(params, e) for e in self.examples)
+            )
+        return found
+
+    def slot(self, params: list, example: Any) -> tuple[int, Callable[[Any], Any]]:
+        # On SQLite a UUID is compared as its hex string, a moment as text.
+        forms = [(example, as_is)]
+        if isinstance(example, uuid.UUID):
+            forms.append((example.hex, as_hex))
+        if isinstance(example, datetime):
+            adapt = connections[DEFAULT_DB_ALIAS].ops.adapt_datetimefield_value
+            forms.append((adapt(example), adapt))
+        for form, convert in forms:
+            positions = [i for i, param in enumerate(params) if param == form]
+            if len(positions) == 1:
+                return positions[0], convert
+        raise ImproperlyConfigured(f"{example!r} is not exactly one parameter of {params!r}")
+
+    def __call__(self, *values: Any) -> list[Model]:
+        """The model instances the queryset built from `values` would give."""
+        compiled = self.compiled()
+        params = list(compiled.params)
+        for (position, convert), value in zip(compiled.slots, values, strict=True):
+            params[position] = convert(value)
+        connection = connections[DEFAULT_DB_ALIAS]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        return instances(compiled.compiler, rows)
+
+
+def instances(compiler: SQLCompiler, rows: list[tuple]) -> list[Model]:
+    """Rows of the compiler's SQL as model instances: what Django's ModelIterable does."""
+    klass_info, select = compiler.klass_info, compiler.select
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    names = [column[0].target.attname for column in select[start:end]]
+    related = get_related_populators(klass_info, select, compiler.using)
+    found = []
+    for row in compiler.results_iter([rows]):
+        instance = klass_info["model"].from_db(compiler.using, names, row[start:end])
+        for populator in related:
+            populator.populate(row, instance)
+        found.append(instance)
+    return found
