@@ -43,6 +43,9 @@ def cache_key(kind: str, *parts: str) -> str:
 def _increment(key: str, timeout: int) -> int:
     """Add one to the counter at `key`, which starts at the first increment and is gone
     `timeout` seconds later (incrementing does not extend it)."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        return _redis_hit(backend, key, timeout)[0]
     cache.add(key, 0, timeout=timeout)
     try:
         return cache.incr(key)
@@ -83,6 +86,11 @@ def _redis_hit(backend: RedisCache, key: str, seconds: int) -> tuple[int, int]:
     pipeline.incr(key)
     pipeline.ttl(key)
     _, count, remaining = pipeline.execute()
+    if remaining == -1:
+        # A key without an expiry (left by an older version's counting, which could
+        # recreate an expired key without one) would count forever: give it its window.
+        backend._cache.get_client(key, write=True).expire(key, seconds)
+        remaining = seconds
     return count, remaining if remaining > 0 else seconds
 
 

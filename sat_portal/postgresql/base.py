@@ -26,8 +26,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         if pgconn.transaction_status != pq.TransactionStatus.IDLE:
             return False  # an interrupted transaction: start again on a fresh connection
+        # poll, not select: select cannot watch a socket numbered 1024 or more.
+        poller = select.poll()
         try:
-            readable, _, _ = select.select([pgconn.socket], [], [], 0)
+            poller.register(pgconn.socket, select.POLLIN)
+            return not poller.poll(0)
         except (OSError, ValueError):
             return False
-        return not readable

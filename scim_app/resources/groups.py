@@ -12,7 +12,9 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -192,14 +194,26 @@ def apply_members(
 
 
 def touch(group: ScimGroup) -> None:
-    """Set the group's lastModified for a change of its members, unless a request that is
-    changing them at the same time holds its row (and sets it as it commits): Entra sends
-    many membership PATCHes of one group at once, and waiting for that row lock until the
-    other request commits made them run one after the other (issue 16)."""
+    """Set the group's lastModified for a change of its members. Entra sends many
+    membership PATCHes of one group at once, and waiting for the group's row lock until
+    the other request commits made them run one after the other (issue 16). So when
+    another request holds the row, this one does not wait: it sets lastModified just
+    after its own commit instead (never moving it back), since that other request may
+    roll back, or have set an earlier time than this change."""
     unlocked = ScimGroup.objects.filter(pk=group.pk).select_for_update(
         skip_locked=True, no_key=True
     )
-    ScimGroup.objects.filter(pk__in=unlocked.values("pk")).update(last_modified=timezone.now())
+    if ScimGroup.objects.filter(pk__in=unlocked.values("pk")).update(last_modified=timezone.now()):
+        return
+    pk = group.pk
+
+    def after_commit() -> None:
+        ScimGroup.objects.filter(pk=pk).update(
+            last_modified=Greatest(F("last_modified"), Value(timezone.now()))
+        )
+
+    # robust: the change is committed and answered; a failure here is logged, not a 500.
+    transaction.on_commit(after_commit, robust=True)
 
 
 def apply_operations(group: ScimGroup, body: dict) -> GroupChanges:

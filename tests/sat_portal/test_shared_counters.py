@@ -75,3 +75,34 @@ def test_racing_wrong_passwords_lock_the_username_at_the_limit(alice, settings):
         "/accounts/login/", {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="1.2.3.4"
     )
     assert b"Too many failed sign-in attempts." in locked.content
+
+
+def test_a_counter_left_without_an_expiry_gets_its_window_instead_of_429_forever(settings):
+    """Django's own incr() can recreate a key that expired between its EXISTS and INCR,
+    without an expiry; an older version counted that way. Such a counter must end."""
+    from sat_portal import ratelimit
+
+    key = cache_key_of("scim-site", "contoso")
+    server = redis.Redis.from_url(REDIS_URL)
+    server.set(key, 500)  # far over the limit, and no expiry
+    assert ratelimit.hit("scim-site", "contoso", ratelimit.Rate(200, 1)) is not None
+    assert 0 < server.ttl(key) <= 1
+    server.delete(key)
+    assert ratelimit.hit("scim-site", "contoso", ratelimit.Rate(200, 1)) is None
+
+
+def test_failure_counters_start_their_window_at_the_first_failure(settings):
+    from sat_portal import ratelimit
+
+    assert [ratelimit.add_failure("login", "alice", window=60) for _ in range(3)] == [1, 2, 3]
+    assert ratelimit.failures("login", "alice") == 3
+    key = cache_key_of("login", "alice")
+    assert 0 < redis.Redis.from_url(REDIS_URL).ttl(key) <= 60
+
+
+def cache_key_of(kind: str, *parts: str) -> str:
+    from django.core.cache import cache
+
+    from sat_portal import ratelimit
+
+    return cache.make_and_validate_key(ratelimit.cache_key(kind, *parts))

@@ -2,10 +2,12 @@
 parallel: one of many identical creates wins, and parallel membership PATCHes on
 one group lose nothing."""
 
-import pytest
-from django.db import connection
+import threading
 
-from scim_app.models import Membership, ScimUser
+import pytest
+from django.db import connection, connections, transaction
+
+from scim_app.models import Membership, ScimGroup, ScimUser
 from sites.credentials import scim_tokens
 from sites.models import MSP, Site
 from tests.conftest import ScimClient
@@ -61,3 +63,34 @@ def test_twenty_parallel_membership_patches_lose_nothing(scim):
     assert set(
         map(str, Membership.objects.filter(group_id=group_id).values_list("user_id", flat=True))
     ) == set(ids[20:])
+
+
+def test_a_membership_change_moves_lastmodified_even_when_another_request_held_the_group(scim):
+    """A membership PATCH does not wait for the group's row (issue 16); when another
+    request holds it and then rolls back (a PUT answered 409, say), the change must still
+    show in lastModified, or a sync by `meta.lastModified gt` misses it for good."""
+    group_id = scim.post("Groups", {"displayName": "Finance Team"}).json()["id"]
+    user_id = scim.post("Users", entra_user("dana.fisher@contoso.example")).json()["id"]
+    before = scim.get(f"Groups/{group_id}").json()["meta"]["lastModified"]
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_group_then_roll_back():
+        try:
+            with transaction.atomic():
+                list(ScimGroup.objects.select_for_update().filter(pk=group_id))
+                holding.set()
+                release.wait(10)
+                transaction.set_rollback(True)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_group_then_roll_back)
+    holder.start()
+    assert holding.wait(10)
+    add = {"op": "add", "path": "members", "value": [{"value": user_id}]}
+    assert scim.patch(f"Groups/{group_id}", patch_body(add)).status_code == 204
+    release.set()
+    holder.join()
+    group = scim.get(f"Groups/{group_id}").json()
+    assert [member["value"] for member in group["members"]] == [user_id]
+    assert group["meta"]["lastModified"] > before
