@@ -274,14 +274,13 @@ def issue_token(request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
         raise OAuthError("invalid_request", "The token endpoint takes POST only.", 405)
     # Before anything is looked up: a guesser costs us a cache increment.
-    rate_limit("oauth-address", client_address(request), settings.OAUTH_TOKEN_ADDRESS_RATE_LIMIT)
+    address = client_address(request)
+    rate_limit("oauth-address", address, settings.OAUTH_TOKEN_ADDRESS_RATE_LIMIT)
     form = form_of(request)
     method, client_id, credential = presented_client(request, form)
     # Per client id *and* address: the client id is public, so a limit on it alone would let
     # anyone lock a site's Entra out by sending wrong secrets with it.
-    rate_limit(
-        "oauth-client", f"{client_id} {client_address(request)}", settings.OAUTH_TOKEN_RATE_LIMIT
-    )
+    rate_limit("oauth-client", f"{client_id} {address}", settings.OAUTH_TOKEN_RATE_LIMIT)
 
     authentication = method.verify(client_id, credential)
     # For the provisioning log and the metrics: the site, also when refused.

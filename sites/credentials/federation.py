@@ -354,8 +354,6 @@ def verify(trust: FederationTrust, assertion: str, kid: str) -> dict:
         ) from None
     except jwt.PyJWTError:
         raise Refusal(Reason.MALFORMED, "The client assertion is not a valid JWT.") from None
-    if claims["sub"] != trust.subject:
-        raise Refusal(Reason.SUBJECT, "The client assertion's subject is not the trust's.")
     if not all(is_time(claims[claim]) for claim in ("exp", "iat")):
         raise Refusal(Reason.MALFORMED, "The client assertion's exp and iat must be NumericDates.")
     if (
