@@ -14,13 +14,14 @@ test-artifacts/<test name>/.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import pytest
 from playwright.sync_api import (
@@ -285,6 +286,39 @@ def use_the_deployment(chromium: Chromium, deployment: Deployment) -> None:
         'sat_http_requests_total{method="GET",route="/api/v2/scim/Users",status="200"} 1.0'
         in metrics.text
     ), metrics.text[:3000]
+
+    # OAuth 2.0 client credentials, as Entra's gallery requires: the console's four values,
+    # a token from the deployed token endpoint (HTTP Basic, as Entra sends it), then SCIM.
+    page.get_by_role("link", name="Done").click()
+    page.get_by_role("button", name="Set up OAuth 2.0 client credentials").click()
+    token_endpoint = page.locator("#token-endpoint").input_value()
+    client_id = page.locator("#client-id").input_value()
+    client_secret = page.locator("#client-secret").input_value()
+    assert token_endpoint == f"{deployment.url}/api/v2/oauth/token"
+    basic = base64.b64encode(f"{quote_plus(client_id)}:{quote_plus(client_secret)}".encode())
+    token = request(
+        "POST",
+        token_endpoint,
+        form={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic.decode()}"},
+    )
+    assert token.status == 200, token.text
+    access_token = token.json()["access_token"]
+    scim = request(
+        "GET", tenant_url + "/Users", headers={"Authorization": f"Bearer {access_token}"}
+    )
+    assert scim.status == 200, scim.text
+    page.get_by_role("link", name="Done").click()
+
+    # Help, and the README it links, as the deployment serves them.
+    page.get_by_role("link", name="Help").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Help: pointing Microsoft Entra ID at a site"
+    )
+    screenshots.take(page, "help")
+    page.get_by_role("link", name="full README").click()
+    expect(page.locator("body")).to_contain_text("## Pointing Microsoft Entra ID at a site")
+    page.go_back()
 
     console_assets = [path_of(r.url) for r in page_log.assets()]
     # collectstatic's manifest is used: hashed names, which browsers may keep a year.
