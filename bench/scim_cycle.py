@@ -39,6 +39,7 @@ from pathlib import Path
 from psycopg.conninfo import conninfo_to_dict
 
 from . import bulk
+from .autoanalyze import AutoAnalyze
 from .client import (
     Budget,
     BudgetExhausted,
@@ -1038,6 +1039,7 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     peer = None
     db = None
+    analyzer = None
     report: dict = {"mode": args.mode, "smoke": args.smoke}
     try:
         if args.start_server:
@@ -1070,6 +1072,13 @@ def main(argv: list[str] | None = None) -> int:
             scaling_sites = {}
         if args.database_url:
             db = bulk.connect(args.database_url)
+            analyzer = AutoAnalyze(args.database_url)
+            if analyzer.start():
+                print(
+                    "autovacuum is off on this PostgreSQL: the benchmark analyzes changed "
+                    "tables as it would (bench/autoanalyze.py)",
+                    flush=True,
+                )
         budget = Budget(args.max_seconds, args.max_requests)
         report["tenant_url"] = tenant_url
 
@@ -1104,6 +1113,9 @@ def main(argv: list[str] | None = None) -> int:
             report["kinds"] = run_kinds(args, targets, budget)
             print_kinds(report["kinds"])
     finally:
+        if analyzer is not None:
+            analyzer.stop()
+            report["tables_analyzed_by_the_benchmark"] = analyzer.runs
         if peer is not None:
             peer.stop()
         if db is not None:

@@ -1,4 +1,5 @@
-"""Querysets compiled to SQL once, then run with other values (issue 16).
+"""Querysets compiled to SQL once, then run with other values, and rows saved by a
+statement built once (issue 16).
 
 Django compiles a queryset to SQL each time it is evaluated. For the few queries that
 every SCIM request runs (the bearer token with its site, a user by id or by userName),
@@ -10,8 +11,12 @@ into the same model instances (select_related included) as the queryset would gi
 Only for querysets whose SQL does not depend on the values, only on where they go: an
 `=` comparison or a `Lower()` of one, not `__in=[...]` (its length shapes the SQL) nor a
 slice (LIMIT and OFFSET are written into the SQL).
+
+Saving is the same: `save()` builds its INSERT or UPDATE anew each time; `save_row`
+builds a model's two statements once and writes a row with each request's values.
 """
 
+import functools
 import threading
 import uuid
 from collections.abc import Callable
@@ -20,8 +25,8 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model, QuerySet
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.models import Field, Model, QuerySet
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -108,3 +113,76 @@ def instances(compiler: SQLCompiler, rows: list[tuple]) -> list[Model]:
             populator.populate(row, instance)
         found.append(instance)
     return found
+
+
+# --- a model's row written by one statement built once ----------------------------------
+
+
+@dataclass(frozen=True)
+class RowStatements:
+    insert: str  # its values: the key (unless the database assigns it), then `fields`
+    update: str  # its values: `fields`, then the key
+    fields: tuple[Field, ...]
+    key_assigned_by_database: bool
+
+
+@functools.cache
+def row_statements(model: type[Model]) -> RowStatements:
+    """The INSERT and the update-by-key of a whole row of `model`, built from its fields
+    once: Django's compiler would build the same statement for every save()."""
+    meta = model._meta
+    fields = tuple(field for field in meta.concrete_fields if not field.primary_key)
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    table, key = quote(meta.db_table), quote(meta.pk.column)
+    by_database = bool(meta.pk.db_returning)  # an AutoField: no key in the INSERT
+    columns = [quote(field.column) for field in fields]
+    if not by_database:
+        columns.insert(0, key)
+    values = ", ".join(["%s"] * len(columns))
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    # Names from the model, values as parameters.
+    return RowStatements(
+        insert=f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})",  # noqa: S608
+        update=f"UPDATE {table} SET {assignments} WHERE {key} = %s",  # noqa: S608
+        fields=fields,
+        key_assigned_by_database=by_database,
+    )
+
+
+def row_values(obj: Model, statements: RowStatements, adding: bool) -> list:
+    """The fields' values as save() would write them (auto_now fields set on `obj`)."""
+    if obj.get_deferred_fields():
+        raise ImproperlyConfigured(f"{type(obj).__name__}: load every field before saving")
+    connection = connections[DEFAULT_DB_ALIAS]
+    return [
+        field.get_db_prep_save(field.pre_save(obj, adding), connection)
+        for field in statements.fields
+    ]
+
+
+def insert_statement(obj: Model) -> tuple[str, list]:
+    """The INSERT of `obj` as a new row, and its parameters. A key the database assigns
+    (an AutoField) is not read back: for rows nobody reads again at once (the log)."""
+    statements = row_statements(type(obj))
+    values = row_values(obj, statements, adding=True)
+    if statements.key_assigned_by_database:
+        return statements.insert, values
+    key = obj._meta.pk.get_db_prep_save(obj.pk, connections[DEFAULT_DB_ALIAS])
+    return statements.insert, [key, *values]
+
+
+def save_row(obj: Model) -> None:
+    """What `obj.save()` does for a fully loaded object of a model without signal
+    receivers or a save() of its own, in one statement built once: an INSERT for a new
+    object, else an UPDATE of every column by its key."""
+    statements = row_statements(type(obj))
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        if obj._state.adding:
+            cursor.execute(*insert_statement(obj))
+        else:
+            key = obj._meta.pk.get_db_prep_save(obj.pk, connection)
+            cursor.execute(statements.update, [*row_values(obj, statements, False), key])
+            if cursor.rowcount != 1:
+                raise DatabaseError(f"{type(obj).__name__} {obj.pk} is no longer there.")
+    obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS

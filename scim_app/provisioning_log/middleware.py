@@ -17,7 +17,6 @@ token request, never its body nor our answer: they hold the client's credential 
 access token.
 """
 
-import functools
 import ipaddress
 import json
 import logging
@@ -27,10 +26,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Field
 from django.http import HttpRequest, HttpResponse
 
 from sat_portal.addresses import client_address
+from sat_portal.prepared import insert_statement
 from scim_app.endpoint import OAUTH_ENDPOINT, READS, SCIM_PREFIX
 from scim_app.endpoint.errors import unexpected_error_response
 from scim_app.models import ProvisioningLogEntry
@@ -111,23 +110,10 @@ class ProvisioningLogMiddleware:
 RELAX_DURABILITY = "SET LOCAL synchronous_commit TO OFF; "
 
 
-@functools.cache
-def insert_statement() -> tuple[str, tuple[Field, ...]]:
-    """The log's INSERT and its fields, built once from the model: Django's compiler
-    would build the same statement again for every request (issue 16)."""
-    meta = ProvisioningLogEntry._meta
-    fields = tuple(field for field in meta.concrete_fields if not field.primary_key)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    values = ", ".join(["%s"] * len(fields))
-    # Names from the model, values as parameters.
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})", fields  # noqa: S608
-
-
 def write_entry(entry: ProvisioningLogEntry, *, relaxed: bool = False) -> None:
-    """Store `entry` in one statement; `relaxed`: its commit does not wait for the disk."""
-    sql, fields = insert_statement()
-    params = [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in fields]
+    """Store `entry` in one statement built once (sat_portal.prepared); `relaxed`: its
+    commit does not wait for the disk."""
+    sql, params = insert_statement(entry)
     if relaxed and connection.vendor == "postgresql":
         sql = RELAX_DURABILITY + sql
     with connection.cursor() as cursor:
@@ -230,7 +216,16 @@ def scim_request_fields(
     # Bodies of requests no site's credential vouches for are not kept: anyone can send
     # them, and a flood of them must cost the table little.
     trusted = bearer.accepted and bearer.site is not None
-    raw_answer = b"" if getattr(response, "streaming", False) else response.content
+    event = getattr(request, "scim_event", None)
+    event = event if isinstance(event, dict) else {}
+    # The answer is read only where it is kept or needed (an error's, or the id of a
+    # resource created without the view naming it), not parsed and encoded again for
+    # every success, a list of 100 users included.
+    status = response.status_code
+    read_answer = status >= 400 or (status == 201 and not event.get("resource_id"))
+    raw_answer = (
+        b"" if getattr(response, "streaming", False) or not read_answer else response.content
+    )
     stored_answer, answer = storable_body(raw_answer)
     answer = answer if isinstance(answer, dict) else {}
 
@@ -244,13 +239,10 @@ def scim_request_fields(
     resource_id = (match["id"] if match else None) or ""
     if match and not resource_id and response.status_code == 201:
         resource_id = str(answer.get("id") or "")
-    summary, changes = "", []
-    event = getattr(request, "scim_event", None)
-    if isinstance(event, dict):
-        resource_type = event.get("resource_type") or resource_type
-        resource_id = event.get("resource_id") or resource_id
-        summary = event.get("summary") or ""
-        changes = event.get("changes") or []
+    resource_type = event.get("resource_type") or resource_type
+    resource_id = event.get("resource_id") or resource_id
+    summary = event.get("summary") or ""
+    changes = event.get("changes") or []
     if not summary:
         summary = fallback_summary(request.method, scim_path, response.status_code, scim_type)
 

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from sat_portal.prepared import save_row
 from scim_app.endpoint.errors import ScimError
 from scim_app.endpoint.locations import tenant_url
 from scim_app.models import ScimUser
@@ -80,11 +81,12 @@ def user_id(value) -> uuid.UUID | None:
 
 
 def save(user: ScimUser) -> None:
-    """Mirror the document and save, turning a userName clash into 409 uniqueness (the
+    """Mirror the document and save (in one statement built once: every POST, PUT and
+    PATCH of a user does this), turning a userName clash into 409 uniqueness (the
     request's transaction is then rolled back whole: endpoint.views.rollback)."""
     mirror(user)
     try:
-        user.save()
+        save_row(user)
     except IntegrityError:
         raise ScimError(
             409,
