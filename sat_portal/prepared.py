@@ -38,6 +38,29 @@ class Compiled:
     params: tuple
     # Where each value goes in `params`, and how the database wants it there.
     slots: tuple[tuple[int, Callable[[Any], Any]], ...]
+    # How rows become model instances (what Django's ModelIterable works out per query).
+    columns: "Columns"
+
+
+@dataclass(frozen=True)
+class Columns:
+    start: int
+    end: int
+    names: list[str]
+    converters: dict
+    related: list
+
+    @classmethod
+    def of(cls, compiler: SQLCompiler) -> "Columns":
+        klass_info, select = compiler.klass_info, compiler.select
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        return cls(
+            start,
+            end,
+            [column[0].target.attname for column in select[start:end]],
+            compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
+            get_related_populators(klass_info, select, compiler.using),
+        )
 
 
 def as_is(value: Any) -> Any:
@@ -69,7 +92,11 @@ class PreparedQuery:
             compiler = queryset.query.get_compiler(using=queryset.db)
             sql, params = compiler.as_sql()
             found = self.local.compiled = Compiled(
-                compiler, sql, tuple(params), tuple(self.slot(params, e) for e in self.examples)
+                compiler,
+                sql,
+                tuple(params),
+                tuple(self.slot(params, e) for e in self.examples),
+                Columns.of(compiler),
             )
         return found
 
@@ -97,19 +124,19 @@ class PreparedQuery:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        return instances(compiled.compiler, rows)
+        return instances(compiled, rows)
 
 
-def instances(compiler: SQLCompiler, rows: list[tuple]) -> list[Model]:
-    """Rows of the compiler's SQL as model instances: what Django's ModelIterable does."""
-    klass_info, select = compiler.klass_info, compiler.select
-    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    names = [column[0].target.attname for column in select[start:end]]
-    related = get_related_populators(klass_info, select, compiler.using)
+def instances(compiled: Compiled, rows: list[tuple]) -> list[Model]:
+    """Rows of the compiled SQL as model instances: what Django's ModelIterable does."""
+    compiler, columns = compiled.compiler, compiled.columns
+    model = compiler.klass_info["model"]
+    if columns.converters:
+        rows = compiler.apply_converters(rows, columns.converters)
     found = []
-    for row in compiler.results_iter([rows]):
-        instance = klass_info["model"].from_db(compiler.using, names, row[start:end])
-        for populator in related:
+    for row in rows:
+        instance = model.from_db(compiler.using, columns.names, row[columns.start : columns.end])
+        for populator in columns.related:
             populator.populate(row, instance)
         found.append(instance)
     return found

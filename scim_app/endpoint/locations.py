@@ -11,12 +11,11 @@ def tenant_url(request: HttpRequest | None = None) -> str:
     SCIM_BASE_URL when set, else built from the request (without one, from PUBLIC_URL)."""
     if settings.SCIM_BASE_URL:
         return settings.SCIM_BASE_URL
-    path = reverse("scim:root").rstrip("/")
     if request is None:
-        return settings.PUBLIC_URL + path
+        return settings.PUBLIC_URL + reverse("scim:root").rstrip("/")
     # Every resource's meta.location starts with it: build it once per request.
     if not hasattr(request, "_tenant_url"):
-        request._tenant_url = request.build_absolute_uri(path)
+        request._tenant_url = request.build_absolute_uri(reverse("scim:root").rstrip("/"))
     return request._tenant_url
 
 

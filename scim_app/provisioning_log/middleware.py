@@ -35,7 +35,7 @@ from scim_app.endpoint.errors import unexpected_error_response
 from scim_app.models import ProvisioningLogEntry
 from sites.credentials import redact_secrets, scim_bearer
 
-from .redaction import cap, storable, storable_body
+from .redaction import cap, storable, storable_body, storable_request
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ def scim_request_fields(
         "resource_type": resource_type,
         "resource_id": storable(redact_secrets(str(resource_id))[:64]),
         "summary": storable(redact_secrets(summary)[:300]),
-        "request_body": storable_body(request_body(request))[0] if trusted else "",
+        "request_body": storable_request(request_body(request)) if trusted else "",
         "response_body": stored_answer if trusted and response.status_code >= 400 else "",
         "error_detail": storable(cap(error_detail, 2000)),
         "changes": [

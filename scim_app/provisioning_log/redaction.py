@@ -67,3 +67,14 @@ def storable_body(raw: bytes) -> tuple[str, Any]:
     except (ValueError, RecursionError):
         return storable(cap(redact_secrets(text)), note=True), None
     return storable(cap(json.dumps(redact(parsed), ensure_ascii=False)), note=True), parsed
+
+
+def storable_request(raw: bytes) -> str:
+    """A request body as it may be stored: `storable_body`'s text, without parsing it when
+    nothing in it can name a secret. Most bodies name none, and are kept as sent: no key
+    or PATCH path that looks like a password, and no backslash, so no JSON escape can
+    spell one (nor one of our credentials) where the patterns would not see it."""
+    text = raw.decode("utf-8", errors="replace")
+    if "\\" in text or SECRET_KEY_PATTERN.search(text):
+        return storable_body(raw)[0]
+    return storable(cap(redact_secrets(text)), note=True)

@@ -203,6 +203,29 @@ def test_a_patch_setting_a_password_is_redacted(contoso_scim):
     assert "Hunter" not in stored_text(entry)
 
 
+def test_a_body_is_stored_as_sent(contoso_scim):
+    sent = json.dumps(entra_user(DANA, displayName="Dana Fisher"), indent=1)
+    assert contoso_scim.post("Users", raw=sent.encode()).status_code == 201
+
+    assert only_entry().request_body == sent
+
+
+def test_secrets_spelled_with_json_escapes_are_redacted_too(contoso_scim):
+    # "p\u0061ssword" is "password" once parsed, and "\u0073atscim_" our token prefix:
+    # the stored body must not keep them because the raw text hides them.
+    leaked = f"satscim_{'L' * 43}"
+    body = json.dumps(entra_user(DANA, nickName=leaked)).replace("satscim_", "\\u0073atscim_")
+    body = body[:-1] + ', "p\\u0061ssword": "Hunter2!"}'
+    contoso_scim.post("Users", raw=body.encode())
+
+    entry = only_entry()
+    stored = json.loads(entry.request_body)
+    assert stored["password"] == "[redacted]"
+    assert stored["nickName"] == "satscim_[redacted]"
+    for secret in ("Hunter2!", leaked[8:]):
+        assert secret not in stored_text(entry)
+
+
 def test_large_bodies_are_stored_capped(contoso_scim):
     members = [{"value": str(uuid.uuid4())} for _ in range(600)]
     contoso_scim.post("Groups", {"schemas": [GROUP_URN], "displayName": "All", "members": members})
