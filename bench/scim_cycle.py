@@ -15,6 +15,10 @@ Modes (the request shapes follow docs/entra-provisioning.md):
   request; with `--peer` the same against python-scim's in-memory scim2-server, side by
   side (bench/peer.py).
 
+Before and after: `git worktree add /tmp/before <commit>`, then the same command with
+`--checkout /tmp/before` serves that commit's code (its CPU per request is this
+benchmark's accounting too).
+
 With `--start-server` gunicorn serves `bench.wsgi_counting`, which adds the number of
 SQL statements each request ran in a response header; against `--url` that column is
 empty unless the server does the same. Scaling and floor need the database
@@ -51,7 +55,7 @@ from .client import (
     require_loopback,
 )
 from .peer import DEFAULT_VENV, PeerServer
-from .server import BenchServer
+from .server import ROOT, BenchServer
 
 USER_SCHEMAS = [
     "urn:ietf:params:scim:schemas:core:2.0:User",
@@ -935,6 +939,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="with --start-server: keep the database afterwards",
     )
     target.add_argument(
+        "--checkout",
+        type=Path,
+        default=ROOT,
+        help="with --start-server: serve the project in this folder instead, e.g. a git "
+        "worktree of an older commit, for before/after figures from one benchmark",
+    )
+    target.add_argument(
         "--no-query-count",
         action="store_true",
         help="with --start-server: serve sat_portal.wsgi itself, without the SQL counter",
@@ -1050,6 +1061,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.database_url,
                 count_queries=not args.no_query_count,
                 keep_database=args.keep_database,
+                checkout=args.checkout.resolve(),
             )
             print(f"Preparing database {args.database_url} …", flush=True)
             extra_names = [f"Bench site {i:03d}" for i in range(1, args.sites)]

@@ -126,7 +126,17 @@ def stop_process(process: subprocess.Popen | None) -> None:
 
 
 class BenchServer:
-    def __init__(self, database_url: str, *, count_queries: bool, keep_database: bool):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        count_queries: bool,
+        keep_database: bool,
+        checkout: Path = ROOT,
+    ):
+        # `checkout`: the project folder to serve, this one or an older commit's worktree
+        # (before/after figures from one benchmark).
+        self.root = checkout
         self.database_url = database_url
         self.count_queries = count_queries
         self.keep_database = keep_database
@@ -144,7 +154,7 @@ class BenchServer:
             # The per-site limit (200 a second by default, Entra needs 25) would cap what is
             # measured; it still counts every request, so its cost stays in the figures.
             "SCIM_SITE_RATE_LIMIT": "1000000/sec",
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(checkout),
         }
         self.tenant_url = ""
         self.created_database = False
@@ -152,7 +162,7 @@ class BenchServer:
     def manage(self, *args: str, **env: str) -> str:
         result = subprocess.run(
             [sys.executable, "manage.py", *args],
-            cwd=ROOT,
+            cwd=self.root,
             env={**self.env, **env},
             capture_output=True,
             text=True,
@@ -189,12 +199,12 @@ class BenchServer:
                 "-m",
                 "gunicorn",
                 "-c",
-                str(ROOT / "gunicorn.conf.py"),
+                str(self.root / "gunicorn.conf.py"),
                 "--bind",
                 f"127.0.0.1:{port}",
                 app,
             ],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
