@@ -12,11 +12,15 @@ def tenant_url(request: HttpRequest | None = None) -> str:
     if settings.SCIM_BASE_URL:
         return settings.SCIM_BASE_URL
     if request is None:
-        return settings.PUBLIC_URL + reverse("scim:root").rstrip("/")
+        return settings.PUBLIC_URL + scim_root_path()
     # Every resource's meta.location starts with it: build it once per request.
     if not hasattr(request, "_tenant_url"):
-        request._tenant_url = request.build_absolute_uri(reverse("scim:root").rstrip("/"))
+        request._tenant_url = request.build_absolute_uri(scim_root_path())
     return request._tenant_url
+
+
+def scim_root_path() -> str:
+    return reverse("scim:root").rstrip("/")
 
 
 def token_endpoint(request: HttpRequest | None = None) -> str:

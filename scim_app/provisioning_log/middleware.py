@@ -230,21 +230,21 @@ def scim_request_fields(
     answer = answer if isinstance(answer, dict) else {}
 
     scim_type = error_detail = ""
-    if response.status_code >= 400:
+    if status >= 400:
         scim_type = str(answer.get("scimType") or "")
         error_detail = redact_secrets(str(answer.get("detail") or ""))
 
     match = RESOURCE_PATH.match(scim_path)
     resource_type = RESOURCE_TYPES[match["type"]] if match else ""
     resource_id = (match["id"] if match else None) or ""
-    if match and not resource_id and response.status_code == 201:
+    if match and not resource_id and status == 201:
         resource_id = str(answer.get("id") or "")
     resource_type = event.get("resource_type") or resource_type
     resource_id = event.get("resource_id") or resource_id
     summary = event.get("summary") or ""
     changes = event.get("changes") or []
     if not summary:
-        summary = fallback_summary(request.method, scim_path, response.status_code, scim_type)
+        summary = fallback_summary(request.method, scim_path, status, scim_type)
 
     path = redact_secrets(request.path + (f"?{query}" if query else ""))
     return {
@@ -254,7 +254,7 @@ def scim_request_fields(
         "resource_id": storable(redact_secrets(str(resource_id))[:64]),
         "summary": storable(redact_secrets(summary)[:300]),
         "request_body": storable_request(request_body(request)) if trusted else "",
-        "response_body": stored_answer if trusted and response.status_code >= 400 else "",
+        "response_body": stored_answer if trusted and status >= 400 else "",
         "error_detail": storable(cap(error_detail, 2000)),
         "changes": [
             {key: storable(redact_secrets(str(value))) for key, value in change.items()}
