@@ -15,9 +15,10 @@ Modes (the request shapes follow docs/entra-provisioning.md):
   request; with `--peer` the same against python-scim's in-memory scim2-server, side by
   side (bench/peer.py).
 
-Before and after: `git worktree add /tmp/before <commit>`, then the same command with
-`--checkout /tmp/before` serves that commit's code (its CPU per request is this
-benchmark's accounting too).
+Before and after: `git worktree add /tmp/before <commit>`, then `--against /tmp/before`
+serves that commit's code too, on a database of its own, and the kinds mode measures both
+kind by kind in turn (`--rounds 5`: five times, medians), so that a machine whose speed
+drifts slows both alike; `--checkout DIR` serves another checkout instead of this one.
 
 With `--start-server` gunicorn serves `bench.wsgi_counting`, which adds the number of
 SQL statements each request ran in a response header; against `--url` that column is
@@ -31,6 +32,7 @@ import json
 import queue
 import random
 import resource
+import signal
 import statistics
 import sys
 import threading
@@ -55,7 +57,7 @@ from .client import (
     require_loopback,
 )
 from .peer import DEFAULT_VENV, PeerServer
-from .server import ROOT, BenchServer
+from .server import ROOT, BenchServer, checkout_label, sibling_database_url
 
 USER_SCHEMAS = [
     "urn:ietf:params:scim:schemas:core:2.0:User",
@@ -721,7 +723,8 @@ class KindTarget:
 def kind_tasks(kind: str, target: KindTarget, count: int, rng: random.Random, run: str) -> list:
     def post(number: int):
         def task(client: ScimClient) -> None:
-            name = f"kinds.{run}.{number:06d}@{target.label.lower().replace(' ', '')}.example"
+            domain = "".join(c for c in target.label.lower() if c.isalnum())
+            name = f"kinds.{run}.{number:06d}@{domain}.example"
             status, body = client.request(
                 target.site, kind, "POST", "/Users", user_body(name, number)
             )
@@ -759,39 +762,110 @@ def kind_tasks(kind: str, target: KindTarget, count: int, rng: random.Random, ru
     return [replace(user_id, n) for n, user_id in enumerate(rng.choices(target.user_ids, k=count))]
 
 
+# Requests one target gets before the next one's turn: a drift in the machine's speed
+# (a shared machine's drifts by a third within minutes) then falls on every target alike.
+KIND_TURN = 250
+
+
 def run_kinds(args, targets: list[KindTarget], budget: Budget) -> dict:
-    """Each kind in turn, against each target in turn (so a machine busy with something
-    else slows both alike): req/s, latency and the workers' CPU per request."""
+    """Each kind in turn, against the targets in turns of KIND_TURN requests: req/s,
+    latency and the workers' CPU per request. With `--rounds` all of it again, and each
+    figure the median of the rounds'."""
     rng = random.Random(args.seed)
     run = uuid.uuid4().hex[:6]
-    rows = []
+    rounds: list[list[dict]] = []
     failures: list[str] = []
-    for kind in KIND_ORDER:
-        for target in targets:
-            tasks = kind_tasks(kind, target, args.kind_requests, rng, run)
-            if not tasks or budget.exhausted:
-                continue
-            recorder = Recorder()
-            cpu_before = target.cpu_seconds() if target.cpu_seconds else None
-            done = run_phase(
-                kind, tasks, target.tenant_url, recorder, budget, args.kind_concurrency
-            )
-            failures += done.failures
-            row = {"kind": kind, "target": target.label, **recorder.summary([kind])[kind]}
-            # Throughput over the phase, as a client sees it (the first request included).
-            row["req_per_s"] = round(len(recorder.samples) / done.seconds, 1)
-            if cpu_before is not None and recorder.samples:
-                spent = target.cpu_seconds() - cpu_before
-                row["server_cpu_ms_per_request"] = round(spent * 1000 / len(recorder.samples), 2)
-            rows.append(row)
+    for number in range(args.rounds):
+        rows = []
+        for kind in KIND_ORDER:
+            kind_rows, failed = run_kind(args, kind, targets, rng, f"{run}{number}", budget)
+            rows += kind_rows
+            failures += failed
+        rounds.append(rows)
     return {
         "requests_per_kind": args.kind_requests,
         "concurrency": args.kind_concurrency,
-        "rows": rows,
+        "rounds": len(rounds),
+        "rows": median_rows(rounds, targets),
+        "each_round": rounds if len(rounds) > 1 else None,
         "failures": sorted(set(failures))[:20],
         "failure_count": len(failures),
         "stopped": budget.exhausted or None,
     }
+
+
+@dataclass
+class KindRun:
+    target: KindTarget
+    tasks: list
+    recorder: Recorder = field(default_factory=Recorder)
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+def run_kind(
+    args, kind: str, targets: list[KindTarget], rng: random.Random, run: str, budget: Budget
+) -> tuple[list[dict], list[str]]:
+    """`kind` against every target, KIND_TURN requests at a time, the order of the
+    targets reversed every other turn."""
+    runs = [KindRun(t, kind_tasks(kind, t, args.kind_requests, rng, run)) for t in targets]
+    runs = [r for r in runs if r.tasks]
+    failures: list[str] = []
+    for turn, start in enumerate(range(0, args.kind_requests, KIND_TURN)):
+        for kind_run in runs if turn % 2 == 0 else runs[::-1]:
+            target, chunk = kind_run.target, kind_run.tasks[start : start + KIND_TURN]
+            if not chunk or budget.exhausted:
+                continue
+            cpu_before = target.cpu_seconds() if target.cpu_seconds else 0.0
+            done = run_phase(
+                kind, chunk, target.tenant_url, kind_run.recorder, budget, args.kind_concurrency
+            )
+            if target.cpu_seconds:
+                kind_run.cpu_seconds += target.cpu_seconds() - cpu_before
+            kind_run.seconds += done.seconds
+            failures += done.failures
+    rows = []
+    for kind_run in runs:
+        samples = len(kind_run.recorder.samples)
+        if not samples:
+            continue
+        row = {"kind": kind, "target": kind_run.target.label}
+        row.update(kind_run.recorder.summary([kind])[kind])
+        # Throughput over its turns, as a client sees it (first requests included).
+        row["req_per_s"] = round(samples / kind_run.seconds, 1)
+        if kind_run.target.cpu_seconds:
+            cpu_ms = kind_run.cpu_seconds * 1000 / samples
+            row["server_cpu_ms_per_request"] = round(cpu_ms, 2)
+        rows.append(row)
+    return rows, failures
+
+
+MEDIAN_FIGURES = ("req_per_s", "p50_ms", "p95_ms", "p99_ms", "server_cpu_ms_per_request")
+
+
+def median_rows(rounds: list[list[dict]], targets: list[KindTarget]) -> list[dict]:
+    """One row per kind and target: each figure the median of the rounds', errors summed."""
+    rows = []
+    for kind in KIND_ORDER:
+        for target in targets:
+            runs = [
+                row
+                for rows in rounds
+                for row in rows
+                if (row["kind"], row["target"]) == (kind, target.label)
+            ]
+            if not runs:
+                continue
+            row = {
+                **runs[-1],
+                "errors": sum(r["errors"] for r in runs),
+                "count": sum(r["count"] for r in runs),
+            }
+            for name in MEDIAN_FIGURES:
+                values = [r[name] for r in runs if r.get(name) is not None]
+                row[name] = round(statistics.median(values), 2) if values else None
+            rows.append(row)
+    return rows
 
 
 # --- output -------------------------------------------------------------------------
@@ -881,9 +955,11 @@ def print_floor(figures: dict) -> None:
 
 
 def print_kinds(figures: dict) -> None:
+    rounds = figures.get("rounds", 1)
     print(
         f"\nRequest kinds: {figures['requests_per_kind']} requests each, "
         f"concurrency {figures['concurrency']}"
+        + (f", medians of {rounds} rounds" if rounds > 1 else "")
     )
     targets = list(dict.fromkeys(row["target"] for row in figures["rows"]))
     by_key = {(row["kind"], row["target"]): row for row in figures["rows"]}
@@ -901,7 +977,26 @@ def print_kinds(figures: dict) -> None:
             cpu = fmt(row.get("server_cpu_ms_per_request"))
             line += f"{fmt(row['req_per_s']):>22}{row['p99_ms']:>9}{cpu:>8}{row['errors']:>5}"
         print(line)
+    for change in figures.get("cpu_change", []):
+        print(
+            f"CPU per request, {change['kind']}: {change['ours']} ms against "
+            f"{change['theirs']} ms at {change['against']} ({change['percent']:+.0f}%)"
+        )
     print_failures(figures)
+
+
+def cpu_change(rows: list[dict], ours: str, theirs: str) -> list[dict]:
+    """This checkout's CPU per request against another's (`--against`), kind by kind."""
+    by_key = {(row["kind"], row["target"]): row.get("server_cpu_ms_per_request") for row in rows}
+    changes = []
+    for kind in KIND_ORDER:
+        mine, other = by_key.get((kind, ours)), by_key.get((kind, theirs))
+        if mine and other:
+            percent = round(100 * (mine / other - 1), 1)
+            changes.append(
+                {"kind": kind, "ours": mine, "theirs": other, "against": theirs, "percent": percent}
+            )
+    return changes
 
 
 # --- command line ---------------------------------------------------------------------
@@ -963,6 +1058,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         default=DEFAULT_VENV,
         help=f"the peer's virtualenv, created if absent (default {DEFAULT_VENV})",
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="with --start-server, kinds mode: also serve this checkout (e.g. a git worktree "
+        "of an older commit) on a database of its own, and measure both kind by kind",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="kinds mode: measure every kind this many times, the servers' order reversed "
+        "every other round, and print the medians (default 1)",
     )
     parser.add_argument(
         "--kind-requests",
@@ -1031,8 +1139,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.kind_requests = 30
         args.concurrency = min(args.concurrency, 4)
         args.max_seconds = min(args.max_seconds, 120)
-    if args.peer and args.mode == "cycle":
-        args.mode = "kinds"  # --peer alone: the side-by-side comparison
+    if (args.peer or args.against) and args.mode == "cycle":
+        args.mode = "kinds"  # --peer or --against alone: the side-by-side comparison
+    if args.against and not args.start_server:
+        parser.error("--against needs --start-server")
+    if args.rounds < 1:
+        parser.error("--rounds must be 1 or more")
     if args.start_server == bool(args.url):
         parser.error("give either --start-server or --url with --token")
     if args.url:
@@ -1047,7 +1159,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # `kill` (SIGTERM) stops the run like Ctrl-C: through the `finally` below, which
+    # stops the servers and drops their databases.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server = None
+    other = other_analyzer = None
     peer = None
     db = None
     analyzer = None
@@ -1113,6 +1229,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode in ("kinds", "all"):
             ours = server.workers_cpu_seconds if server is not None else None
             targets = [KindTarget("SAT Portal", tenant_url, sites[0], ours)]
+            if args.against:
+                other = BenchServer(
+                    sibling_database_url(args.database_url, "_against"),
+                    count_queries=not args.no_query_count,
+                    keep_database=args.keep_database,
+                    checkout=args.against.resolve(),
+                )
+                label = checkout_label(other.root)
+                token, _ = other.prepare([])
+                other_url = other.start()
+                other_analyzer = AutoAnalyze(other.database_url)
+                other_analyzer.start()
+                print(f"{label}: gunicorn serving {other.root} at {other_url}", flush=True)
+                other_site = SiteRef(label, token)
+                targets.append(KindTarget(label, other_url, other_site, other.workers_cpu_seconds))
             if args.peer:
                 peer = PeerServer(args.peer_venv)
                 peer_url = peer.start()
@@ -1123,13 +1254,21 @@ def main(argv: list[str] | None = None) -> int:
                 )
             print("\nRequest kinds:", flush=True)
             report["kinds"] = run_kinds(args, targets, budget)
+            if other is not None:
+                report["kinds"]["cpu_change"] = cpu_change(
+                    report["kinds"]["rows"], targets[0].label, targets[1].label
+                )
             print_kinds(report["kinds"])
     finally:
         if analyzer is not None:
             analyzer.stop()
             report["tables_analyzed_by_the_benchmark"] = analyzer.runs
+        if other_analyzer is not None:
+            other_analyzer.stop()
         if peer is not None:
             peer.stop()
+        if other is not None:
+            other.stop()
         if db is not None:
             db.close()
         if server is not None:

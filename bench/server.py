@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -52,6 +53,23 @@ def check_bench_database(database_url: str) -> None:
             f"Refusing to recreate database {params.get('dbname')!r}: "
             "its name must contain 'bench'."
         )
+
+
+def sibling_database_url(database_url: str, suffix: str) -> str:
+    """The same server, another database: its name with `suffix` added."""
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path=parts.path + suffix))
+
+
+def checkout_label(checkout: Path) -> str:
+    """A checkout by its commit, e.g. "@03472df" (its folder's name outside git)."""
+    result = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return f"@{result.stdout.strip()}" if result.returncode == 0 else checkout.name
 
 
 def drop_database(database_url: str, *, recreate: bool = False) -> None:

@@ -15,6 +15,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from bench.server import checkout_label
+
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.getenv("DATABASE_URL", "")
 # The in-memory peer (--peer) only when its virtualenv is already there: the smoke run
@@ -51,9 +53,17 @@ def bench_database_url() -> str:
     return f"postgres://{user}@{host}:{port}/{name}"
 
 
-def autovacuum_is_off() -> bool:
+def server_query(query: str, *params):
     with psycopg.connect(bench_database_url().rsplit("/", 1)[0] + "/postgres") as conn:
-        return conn.execute("SHOW autovacuum").fetchone()[0] == "off"
+        return conn.execute(query, params).fetchone()
+
+
+def autovacuum_is_off() -> bool:
+    return server_query("SHOW autovacuum")[0] == "off"
+
+
+def commit_label() -> str:
+    return checkout_label(ROOT)
 
 
 @pytest.mark.skipif(
@@ -70,6 +80,11 @@ def test_the_smoke_benchmark_runs_every_mode_and_prints_its_figures(tmp_path):
         "--mode",
         "all",
         *peer,
+        # Before/after: here this checkout against itself, served twice, two rounds.
+        "--against",
+        str(ROOT),
+        "--rounds",
+        "2",
         "--sites",
         "2",
         "--database-url",
@@ -98,8 +113,17 @@ def test_the_smoke_benchmark_runs_every_mode_and_prints_its_figures(tmp_path):
     kinds = figures["kinds"]
     assert kinds["failure_count"] == 0
     measured = {(row["kind"], row["target"]) for row in kinds["rows"]}
-    targets = ["SAT Portal", "scim2-server"] if peer else ["SAT Portal"]
+    targets = ["SAT Portal", commit_label(), *(["scim2-server"] if peer else [])]
     assert measured == {(kind, target) for kind in KIND_KINDS for target in targets}
+    assert kinds["rounds"] == 2
+    assert len(kinds["each_round"]) == 2
+    assert [change["kind"] for change in kinds["cpu_change"]] == list(KIND_KINDS)
+    assert f"at {commit_label()}" in result.stdout
+    # Both servers' databases are gone afterwards.
+    for name in (bench_database_url(), bench_database_url() + "_against"):
+        assert server_query(
+            "SELECT count(*) FROM pg_database WHERE datname = %s", name.rsplit("/", 1)[1]
+        ) == (0,)
 
 
 def test_the_benchmark_refuses_a_target_that_is_not_this_machine():
