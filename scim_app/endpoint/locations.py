@@ -1,9 +1,11 @@
 """Absolute URLs of the SCIM endpoint and its token endpoint: the Tenant URL and Token
 Endpoint that Entra is given, and each resource's meta.location."""
 
+import functools
+
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 
 def tenant_url(request: HttpRequest | None = None) -> str:
@@ -20,6 +22,13 @@ def tenant_url(request: HttpRequest | None = None) -> str:
 
 
 def scim_root_path() -> str:
+    """e.g. /api/v2/scim, under the prefix the app is served at (SCRIPT_NAME)."""
+    return root_path_under(get_script_prefix())
+
+
+@functools.lru_cache(maxsize=16)
+def root_path_under(script_prefix: str) -> str:
+    # reverse() walks the URL patterns: once per prefix, not for every SCIM response.
     return reverse("scim:root").rstrip("/")
 
 

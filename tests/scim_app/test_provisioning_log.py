@@ -63,6 +63,20 @@ def test_a_created_user_is_logged_with_its_site_token_and_summary(contoso, conto
     assert entry.duration_ms >= 0
 
 
+def test_an_ipv6_client_behind_the_load_balancer_is_logged_and_found_by_its_address(
+    contoso_scim, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    response = contoso_scim.post(
+        "Users", entra_user(DANA), headers={"X-Forwarded-For": "2001:DB8:0::5"}
+    )
+    assert response.status_code == 201
+
+    # Stored in the canonical form, and found by it.
+    assert only_entry().client_address == "2001:db8::5"
+    assert ProvisioningLogEntry.objects.filter(client_address="2001:db8::5").count() == 1
+
+
 def test_a_filter_query_is_logged_with_its_query_string_and_result_count(contoso_scim):
     response = contoso_scim.get("Users", filter=f'userName eq "{DANA}"')
     assert response.status_code == 200
