@@ -1,5 +1,4 @@
-"""Django's PostgreSQL backend, with a health check that costs no round trip, and IP
-addresses sent as the text they are.
+"""Django's PostgreSQL backend, with a health check that costs no round trip.
 
 With CONN_HEALTH_CHECKS, Django asks a reused connection `SELECT 1` before the first
 query of every request: one of a SCIM read's four round trips (issue 16). A connection
@@ -18,17 +17,7 @@ from django.db.backends.postgresql import base
 from psycopg import pq
 
 
-class DatabaseOperations(base.DatabaseOperations):
-    def adapt_ipaddressfield_value(self, value):
-        # Django parses the address into an ipaddress object only for psycopg to turn it
-        # back into text; PostgreSQL reads the text as inet itself. Every provisioning
-        # log row has an address: this was 2% of a SCIM write's CPU.
-        return value or None
-
-
 class DatabaseWrapper(base.DatabaseWrapper):
-    ops_class = DatabaseOperations
-
     def is_usable(self) -> bool:
         if self.connection is None:
             return False
