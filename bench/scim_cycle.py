@@ -1063,14 +1063,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--against",
         type=Path,
         help="with --start-server, kinds mode: also serve this checkout (e.g. a git worktree "
-        "of an older commit) on a database of its own, and measure both kind by kind",
+        "of an older commit) on a database of its own, and measure both, kind by kind, in "
+        "turns of 250 requests",
     )
     parser.add_argument(
         "--rounds",
         type=int,
         default=1,
-        help="kinds mode: measure every kind this many times, the servers' order reversed "
-        "every other round, and print the medians (default 1)",
+        help="kinds mode: measure every kind this many times and print the medians (default 1)",
     )
     parser.add_argument(
         "--kind-requests",
