@@ -304,7 +304,7 @@ class UsersView(ResourceView):
         user = self.get_object(for_update=True)
         was_active = user.active
         if not request.scim_site.hold_deletes:
-            lifecycle.soft_delete(user)
+            lifecycle.soft_delete(request.scim_site, user)
             record(request, "User", user.id, f"deleted {self.describe(user)}")
         elif users.hold_delete(user):
             # Hold mode: still 204 for Entra, but the user is only deactivated and waits
@@ -379,7 +379,7 @@ class GroupsView(ResourceView):
     def delete(self, request, resource_id=None):
         group = self.get_object(for_update=True)
         # Its memberships are kept with it, its users stay (lifecycle.py).
-        lifecycle.soft_delete(group)
+        lifecycle.soft_delete(request.scim_site, group)
         record(request, "Group", resource_id, f"deleted {self.describe(group)}")
         return scim_response(None, 204)
 

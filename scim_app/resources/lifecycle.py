@@ -9,6 +9,8 @@ SCIM_DELETED_RETENTION_DAYS. Within that time:
   is the deleted user with the same externalId, or, when the new one has no externalId,
   the same userName (ignoring case); the most recently deleted wins. The new attributes
   replace the old ones, and her old memberships go (Entra sends the current ones next).
+- A site that has never deleted a user or group has nothing to revive: its POSTs do not
+  look (`Site.has_deleted_resources`, set by the site's first delete, never cleared).
 - People restore (memberships included) or purge: MSP admins in the console, superusers in
   the admin. Entra is not told; its next cycle reconciles (README, "Nothing lost").
 
@@ -28,6 +30,7 @@ from django.utils import timezone
 
 from sat_portal.prepared import PreparedQuery
 from scim_app.models import Membership, ScimGroup, ScimUser
+from sites.models import Site
 
 # Rows deleted per statement by the retention purge: short transactions, no long locks.
 PURGE_BATCH = 500
@@ -67,6 +70,8 @@ def revival_candidate(model, site, *, external_id: str, name: str):
     """The deleted user (or group) of `site`, deleted within the retention, that a new
     one with this externalId (or, without one, this userName/displayName, ignoring case)
     brings back. Locked, so a purge or a second revival racing this one waits."""
+    if not site.has_deleted_resources:
+        return None  # never deleted anything: no query (most of an initial cycle's POSTs)
     lookup = REVIVAL_LOOKUPS[model, bool(external_id)]
     found = lookup(site.pk, retention_start(), external_id or name)
     return found[0] if found else None
@@ -104,10 +109,21 @@ def revive_group(site, group: ScimGroup) -> ScimGroup:
     return twin
 
 
-def soft_delete(resource: ScimUser | ScimGroup) -> None:
+def soft_delete(site: Site, resource: ScimUser | ScimGroup) -> None:
     now = timezone.now()
     type(resource).objects.filter(pk=resource.pk).update(deleted_at=now, last_modified=now)
     resource.deleted_at = resource.last_modified = now
+    note_deletes(site)
+
+
+def note_deletes(site: Site) -> None:
+    """From the site's first delete on, its POSTs look for deleted twins to revive: one
+    UPDATE in the site's life, inside the deleting transaction."""
+    if not site.has_deleted_resources:
+        Site.objects.filter(pk=site.pk, has_deleted_resources=False).update(
+            has_deleted_resources=True
+        )
+        site.has_deleted_resources = True
 
 
 class RestoreConflict(Exception):
@@ -163,7 +179,11 @@ def held_deletes(site) -> QuerySet[ScimUser]:
 def apply_held_deletes(site) -> int:
     """Delete (softly, as Entra asked) the users whose DELETE hold mode kept."""
     now = timezone.now()
-    return held_deletes(site).update(deleted_at=now, last_modified=now)
+    with transaction.atomic():
+        applied = held_deletes(site).update(deleted_at=now, last_modified=now)
+        if applied:
+            note_deletes(site)
+    return applied
 
 
 def keep_held(site) -> int:

@@ -60,6 +60,9 @@ class Site(models.Model):
     # When a mass deprovisioning was last noticed (an unusual share of users disabled or
     # deleted within the hour); cleared when an MSP admin acknowledges it.
     deprovisioning_alert_at = models.DateTimeField(null=True, blank=True)
+    # Set by the site's first delete of a user or group (scim_app.resources.lifecycle),
+    # never cleared: until then a POST has no deleted twin to revive and does not look.
+    has_deleted_resources = models.BooleanField(default=False, editable=False)
     # Used in console URLs and API paths instead of the sequential pk.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)

@@ -16,6 +16,7 @@ from django.utils.html import escape
 from sat_portal import housekeeping
 from scim_app.models import Membership, ProvisioningLogEntry, ScimGroup, ScimUser
 from scim_app.resources import lifecycle
+from sites.models import Site
 from tests.support.admin import signed_in_client
 
 from .conftest import assert_scim_error, create_group, create_user, entra_user, patch_body
@@ -332,6 +333,19 @@ def test_hold_mode_turns_deletes_into_deactivations_until_an_admin_applies_them(
     assert lifecycle.apply_held_deletes(contoso) == 1
     assert_scim_error(contoso_scim.get(f"Users/{dana['id']}"), 404)
     assert ScimUser.objects.get(pk=dana["id"]).deleted_at is not None
+
+
+def test_a_held_delete_an_admin_applied_is_revived_when_entra_creates_her_again(
+    contoso, contoso_scim, dana
+):
+    Site.objects.filter(pk=contoso.pk).update(hold_deletes=True)
+    assert contoso_scim.delete(f"Users/{dana['id']}").status_code == 204
+    assert lifecycle.apply_held_deletes(Site.objects.get(pk=contoso.pk)) == 1
+
+    again = contoso_scim.post("Users", entra_user(DANA))
+
+    assert again.status_code == 201 and again.json()["id"] == dana["id"]
+    assert ScimUser.objects.count() == 1
 
 
 def test_held_deletes_can_be_dropped_keeping_the_users(contoso, contoso_scim, dana):

@@ -69,8 +69,8 @@ def test_entra_cycle_requests_cost_a_constant_number_of_queries(
             3 + read,
             lambda: scim.get("Users", filter='userName sw "managed"', count=5),
         ),
-        # token, SELECT a deleted user to revive (none), INSERT
-        "create user": (3 + write, lambda: scim.post("Users", entra_user("new@contoso.example"))),
+        # token, INSERT: a site that has never deleted anyone has no one to revive
+        "create user": (2 + write, lambda: scim.post("Users", entra_user("new@contoso.example"))),
         # token, SELECT ... FOR UPDATE, UPDATE
         "patch user": (
             3 + write,
@@ -79,8 +79,15 @@ def test_entra_cycle_requests_cost_a_constant_number_of_queries(
                 patch_body({"op": "Replace", "path": "active", "value": "False"}),
             ),
         ),
-        # token, SELECT ... FOR UPDATE, UPDATE (a soft delete)
-        "delete user": (3 + write, lambda: scim.delete(f"Users/{users[-1].id}")),
+        # token, SELECT ... FOR UPDATE, UPDATE (a soft delete), and once in the site's
+        # life, at its first delete, UPDATE the site: from now on POSTs look for twins
+        "first delete": (4 + write, lambda: scim.delete(f"Users/{users[-1].id}")),
+        "delete user": (3 + write, lambda: scim.delete(f"Users/{users[-2].id}")),
+        # token, SELECT a deleted user to revive (none matches), INSERT
+        "create user after deletes": (
+            3 + write,
+            lambda: scim.post("Users", entra_user("newer@contoso.example")),
+        ),
         "list page": (3 + read, lambda: scim.get("Users", count=2)),
         "group filter": (
             2 + read,

@@ -115,10 +115,10 @@ def test_users_active_users_and_groups_are_counted_per_site(alice_client, contos
 def test_users_entra_deleted_are_not_counted(alice_client, contoso):
     """A user Entra deleted is kept for restore, but is no longer one of the site's."""
     bare_user(contoso, "ann@contoso.com")
-    lifecycle.soft_delete(bare_user(contoso, "gone@contoso.com"))
-    lifecycle.soft_delete(bare_user(contoso, "left@contoso.com", active=False))
+    lifecycle.soft_delete(contoso, bare_user(contoso, "gone@contoso.com"))
+    lifecycle.soft_delete(contoso, bare_user(contoso, "left@contoso.com", active=False))
     make_group(contoso, "Sales")
-    lifecycle.soft_delete(make_group(contoso, "Old"))
+    lifecycle.soft_delete(contoso, make_group(contoso, "Old"))
 
     assert row(alice_client.get("/"), "Contoso").endswith(" 1 1 1 Disable training")
 
