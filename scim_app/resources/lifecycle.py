@@ -10,7 +10,9 @@ SCIM_DELETED_RETENTION_DAYS. Within that time:
   the same userName (ignoring case); the most recently deleted wins. The new attributes
   replace the old ones, and her old memberships go (Entra sends the current ones next).
 - A site that has never deleted a user or group has nothing to revive: its POSTs do not
-  look (`Site.has_deleted_resources`, set by the site's first delete, never cleared).
+  look (`Site.has_deleted_resources`, set by the site's first delete, never cleared). A
+  create racing the site's very first delete may miss it, as it would miss any delete
+  not yet committed when it looks.
 - People restore (memberships included) or purge: MSP admins in the console, superusers in
   the admin. Entra is not told; its next cycle reconciles (README, "Nothing lost").
 
