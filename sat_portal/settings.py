@@ -202,6 +202,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         keepalives_interval=1,
         keepalives_count=max(1, timeout),
     )
+    if envbool("DB_PREPARED_STATEMENTS", "true"):
+        # Parameters travel apart from the SQL, and a statement a connection has run 5
+        # times is prepared: PostgreSQL parses and plans it once, not on every request.
+        # Planning the credential and user lookups cost PostgreSQL more than running
+        # them. Off behind a pooler that cannot keep prepared statements (PgBouncer in
+        # transaction mode without max_prepared_statements).
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

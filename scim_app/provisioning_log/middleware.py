@@ -105,8 +105,8 @@ class ProvisioningLogMiddleware:
 # Lets the transaction's commit return before its WAL reaches the disk (PostgreSQL), for
 # transactions that wrote nothing but their log row: a disk flush for each read would
 # cost about 3 ms per request here. SET LOCAL: this transaction only; sent with the
-# INSERT in one round trip (psycopg binds parameters client-side, so one execute may
-# hold two statements; outside a transaction both run in one implicit transaction).
+# INSERT in one round trip (a client-binding cursor, so one execute may hold two
+# statements; outside a transaction both run in one implicit transaction).
 RELAX_DURABILITY = "SET LOCAL synchronous_commit TO OFF; "
 
 
@@ -116,7 +116,10 @@ def write_entry(entry: ProvisioningLogEntry, *, relaxed: bool = False) -> None:
     sql, params = insert_statement(entry)
     if relaxed and connection.vendor == "postgresql":
         sql = RELAX_DURABILITY + sql
-    with connection.cursor() as cursor:
+        cursor = connection.client_binding_cursor()
+    else:
+        cursor = connection.cursor()
+    with cursor:
         cursor.execute(sql, params)
 
 

@@ -3,10 +3,14 @@ that PostgreSQL closed is replaced, whatever the number of files the process has
 
 import os
 import resource
+import subprocess
+import sys
 import time
 
 import pytest
 from django.db import connection, connections
+
+from tests.conftest import ROOT
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -54,3 +58,52 @@ def test_a_connection_postgresql_closed_is_not_reused(fresh_connection):
             break
         time.sleep(0.01)
     assert not fresh_connection.is_usable()
+
+
+def prepared_statements(wrapper) -> list[str]:
+    """What PostgreSQL has prepared on this connection (not by SQL PREPARE)."""
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_lookups_every_scim_request_makes_are_prepared_once_per_connection(
+    contoso, contoso_scim
+):
+    created = contoso_scim.post("Users", {"userName": "ada@contoso.com", "active": True})
+    assert created.status_code == 201
+    for _ in range(6):
+        assert contoso_scim.get(f"Users/{created.json()['id']}").status_code == 200
+    # Every read still wrote its log row, whose statement is the one not prepared.
+    assert contoso.provisioning_log.filter(method="GET").count() == 6
+    prepared = prepared_statements(connection)
+    assert any('FROM "sites_scimtoken"' in statement for statement in prepared)
+    assert any('FROM "scim_app_scimuser"' in statement for statement in prepared)
+
+
+COUNT_PREPARED = """
+from django.db import connection
+for number in range(6):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s + 1", [number])
+with connection.cursor() as cursor:
+    cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql")
+    print(cursor.fetchone()[0])
+"""
+
+
+@pytest.mark.parametrize(("setting", "prepared"), [("true", 1), ("false", 0)])
+def test_db_prepared_statements_turns_preparing_on_and_off(setting, prepared):
+    """Off for a pooler that cannot keep prepared statements (PgBouncer in transaction
+    mode without max_prepared_statements)."""
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", COUNT_PREPARED],
+        cwd=ROOT,
+        env={**os.environ, "ENV_FILE": "", "DATABASE_URL": url, "DB_PREPARED_STATEMENTS": setting},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == prepared
