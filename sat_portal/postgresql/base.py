@@ -33,13 +33,3 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return not poller.poll(0)
         except (OSError, ValueError):
             return False
-
-    def client_binding_cursor(self):
-        """A cursor that writes the parameters into the SQL itself, as Django's default
-        cursor does: the one kind that can send two statements in one message. With
-        DB_PREPARED_STATEMENTS, `cursor()` sends each statement and its parameters
-        apart, and so only one at a time."""
-        self.close_if_health_check_failed()
-        self.ensure_connection()
-        with self.wrap_database_errors:
-            return self._prepare_cursor(base.Cursor(self.connection))

@@ -74,11 +74,16 @@ def test_the_lookups_every_scim_request_makes_are_prepared_once_per_connection(
     assert created.status_code == 201
     for _ in range(6):
         assert contoso_scim.get(f"Users/{created.json()['id']}").status_code == 200
-    # Every read still wrote its log row, whose statement is the one not prepared.
     assert contoso.provisioning_log.filter(method="GET").count() == 6
     prepared = prepared_statements(connection)
     assert any('FROM "sites_scimtoken"' in statement for statement in prepared)
     assert any('FROM "scim_app_scimuser"' in statement for statement in prepared)
+    # The read's log row too, with its commit that does not wait for the disk.
+    assert any(
+        'INSERT INTO "scim_app_provisioninglogentry"' in statement
+        and "synchronous_commit" in statement
+        for statement in prepared
+    )
 
 
 COUNT_PREPARED = """

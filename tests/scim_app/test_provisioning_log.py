@@ -188,6 +188,46 @@ def test_a_write_whose_log_row_cannot_be_written_is_not_committed_and_says_retry
     assert only_entry().summary == f"created user {DANA}"
 
 
+class Statements:
+    """Every statement the request's database connection runs."""
+
+    def __init__(self):
+        self.sql: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.sql.append(sql)
+        return execute(sql, params, many, context)
+
+    def log_insert(self) -> str:
+        (insert,) = [sql for sql in self.sql if ProvisioningLogEntry._meta.db_table in sql]
+        return insert
+
+    def others(self) -> list[str]:
+        return [sql for sql in self.sql if ProvisioningLogEntry._meta.db_table not in sql]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit")
+def test_only_rows_of_reads_and_refusals_commit_without_waiting_for_the_disk(contoso_scim):
+    """A read's row (and a refused write's) may be lost in a crash, never a write: its
+    transaction keeps PostgreSQL's durable commit. A crash cannot be staged in a test, so
+    this watches what each request asks of PostgreSQL."""
+    relaxed = "set_config('synchronous_commit', 'off', true)"
+    seen = {}
+    for name, send in {
+        "create": lambda: contoso_scim.post("Users", entra_user(DANA)),
+        "read": lambda: contoso_scim.get("Users", filter=f'userName eq "{DANA}"'),
+        "refused create": lambda: contoso_scim.post("Users", entra_user(DANA)),
+    }.items():
+        statements = Statements()
+        with connection.execute_wrapper(statements):
+            send()
+        assert not any("synchronous_commit" in sql for sql in statements.others())
+        seen[name] = relaxed in statements.log_insert()
+    assert seen == {"create": False, "read": True, "refused create": True}
+    assert ProvisioningLogEntry.objects.count() == 3
+    assert ScimUser.objects.filter(user_name=DANA).count() == 1
+
+
 def test_passwords_and_tokens_in_bodies_are_redacted(contoso_scim):
     leaked = f"satscim_{'L' * 43}"
     body = entra_user(DANA, password="Hunter2!", nickName=f"paste of {leaked}")
