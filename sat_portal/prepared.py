@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 from django.db.models import Field, Model, QuerySet
 from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
@@ -150,7 +150,27 @@ class RowStatements:
     insert: str  # its values: the key (unless the database assigns it), then `fields`
     update: str  # its values: `fields`, then the key
     fields: tuple[Field, ...]
+    # Per field, the type whose values it writes as they are (see plain_type).
+    plain: tuple[type | None, ...]
     key_assigned_by_database: bool
+
+
+# Fields that write a value of their own type as it is, on every database: Django's
+# preparation of them (four calls per field) only checks that a str is a str.
+PLAIN_TYPES = (
+    (models.BooleanField, bool),
+    (models.IntegerField, int),
+    (models.CharField, str),
+    (models.TextField, str),
+)
+
+
+def plain_type(field: Field) -> type | None:
+    """The type whose values `field` (or the key a foreign key holds) writes unchanged;
+    None for fields whose value the database gets converted: JSON, moments, UUIDs,
+    addresses."""
+    target = field.target_field if field.is_relation else field
+    return next((kind for cls, kind in PLAIN_TYPES if isinstance(target, cls)), None)
 
 
 @functools.cache
@@ -172,6 +192,7 @@ def row_statements(model: type[Model]) -> RowStatements:
         insert=f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})",  # noqa: S608
         update=f"UPDATE {table} SET {assignments} WHERE {key} = %s",  # noqa: S608
         fields=fields,
+        plain=tuple(plain_type(field) for field in fields),
         key_assigned_by_database=by_database,
     )
 
@@ -181,10 +202,13 @@ def row_values(obj: Model, statements: RowStatements, adding: bool) -> list:
     if obj.get_deferred_fields():
         raise ImproperlyConfigured(f"{type(obj).__name__}: load every field before saving")
     connection = connections[DEFAULT_DB_ALIAS]
-    return [
-        field.get_db_prep_save(field.pre_save(obj, adding), connection)
-        for field in statements.fields
-    ]
+    values = []
+    for field, plain in zip(statements.fields, statements.plain, strict=True):
+        value = field.pre_save(obj, adding)
+        if plain is None or not (value is None or type(value) is plain):
+            value = field.get_db_prep_save(value, connection)
+        values.append(value)
+    return values
 
 
 def insert_statement(obj: Model) -> tuple[str, list]:
