@@ -29,7 +29,7 @@ from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 
 from sat_portal.addresses import client_address
-from sat_portal.prepared import insert_statement
+from sat_portal.prepared import insert_values
 from scim_app.endpoint import OAUTH_ENDPOINT, READS, SCIM_PREFIX
 from scim_app.endpoint.errors import unexpected_error_response
 from scim_app.models import ProvisioningLogEntry
@@ -113,10 +113,10 @@ class ProvisioningLogMiddleware:
 RELAX_DURABILITY = " RETURNING set_config('synchronous_commit', 'off', true)"
 
 
-def write_entry(entry: ProvisioningLogEntry, *, relaxed: bool = False) -> None:
-    """Store `entry` in one statement built once (sat_portal.prepared); `relaxed`: its
-    commit does not wait for the disk."""
-    sql, params = insert_statement(entry)
+def write_entry(entry: dict, *, relaxed: bool = False) -> None:
+    """Store `entry` (a ProvisioningLogEntry's values) in one statement built once
+    (sat_portal.prepared); `relaxed`: its commit does not wait for the disk."""
+    sql, params = insert_values(ProvisioningLogEntry, entry)
     if relaxed and connection.vendor == "postgresql":
         sql += RELAX_DURABILITY
     with connection.cursor() as cursor:
@@ -158,26 +158,25 @@ def fallback_summary(method: str, scim_path: str, status: int, scim_type: str) -
     )
 
 
-def build_entry(
-    request: HttpRequest, response: HttpResponse, duration_ms: int
-) -> ProvisioningLogEntry:
+def build_entry(request: HttpRequest, response: HttpResponse, duration_ms: int) -> dict:
+    """The request's ProvisioningLogEntry, as the values of its fields."""
     describe = token_request_fields if is_token_request(request) else scim_request_fields
     # Set by the SCIM auth hook or the token endpoint; absent when the request was refused
     # before they ran (413, a token request's bad form), or by the rate limit.
     check = getattr(request, "credential_check", None) or scim_bearer.unchecked(
         request.headers.get("Authorization", "")
     )
-    return ProvisioningLogEntry(
-        site=check.site,
-        credential_kind=check.kind,
-        credential_hint=check.hint,
-        method=storable(request.method[:10]),
-        status=response.status_code,
-        duration_ms=duration_ms,
-        client_address=address(request),
-        request_size=body_size(request),
+    return {
+        "site_id": check.site.pk if check.site is not None else None,
+        "credential_kind": check.kind,
+        "credential_hint": check.hint,
+        "method": storable(request.method[:10]),
+        "status": response.status_code,
+        "duration_ms": duration_ms,
+        "client_address": address(request),
+        "request_size": body_size(request),
         **describe(request, response, check),
-    )
+    }
 
 
 def token_request_fields(
