@@ -14,7 +14,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
 from django_scim.constants import SchemaURI
@@ -112,12 +111,23 @@ def rollback(request: HttpRequest) -> None:
         transaction.set_rollback(True)
 
 
+# django-scim2's hook (scim_app.endpoint.auth): the credential's site, or 401 or 429.
+AUTH_CHECK = scim_settings.AUTH_CHECK_MIDDLEWARE()
+
+
 class ScimBaseView(SCIMView):
-    @method_decorator(csrf_exempt)
-    @method_decorator(scim_settings.AUTH_CHECK_MIDDLEWARE)
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return csrf_exempt(super().as_view(**initkwargs))
+
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # Like django-scim2's dispatch, but errors carry `status` as a string
-        # (RFC 7644 §3.12) and 501s carry a SCIM error body.
+        # (RFC 7644 §3.12) and 501s carry a SCIM error body. The auth hook is called here,
+        # not through method_decorator, which built the decorated method anew for every
+        # request.
+        refused = AUTH_CHECK.process_request(request)
+        if refused is not None:
+            return refused
         if not self.implemented:
             return error_response(ScimError(501, "This service does not implement this endpoint."))
         try:
