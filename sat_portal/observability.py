@@ -81,7 +81,8 @@ class RequestLogMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.monotonic()
-        incoming = request.headers.get("X-Request-Id", "")
+        # META, not request.headers: that would build a mapping of every header, per request.
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request.id = incoming if INCOMING_ID.match(incoming) else uuid.uuid4().hex
         response = self.get_response(request)
         duration = time.monotonic() - started

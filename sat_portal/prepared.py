@@ -228,20 +228,36 @@ def insert_statement(obj: Model) -> tuple[str, list]:
 def insert_values(model: type[Model], values: dict[str, Any]) -> tuple[str, list]:
     """The INSERT that `insert_statement(model(**values))` gives, without building the
     instance: for a row written on every request and read by nobody at once (the log).
-    `values` by attname (`site_id`, not `site`); every other field takes its default.
-    Only for models whose key the database assigns, without auto_now fields."""
+    `values` by attname (`site_id`, not `site`); every other field takes its default."""
     statements = row_statements(model)
-    unknown = values.keys() - {field.attname for field in statements.fields}
-    if unknown or not statements.key_assigned_by_database:
-        raise ImproperlyConfigured(f"{model.__name__}: cannot insert {sorted(unknown)}")
+    unknown = values.keys() - insertable(model)
+    if unknown:
+        raise ImproperlyConfigured(f"{model.__name__} has no fields {sorted(unknown)}")
     connection = connections[DEFAULT_DB_ALIAS]
-    params = []
-    for field, plain in zip(statements.fields, statements.plain, strict=True):
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            raise ImproperlyConfigured(f"{model.__name__}.{field.name} is set on save()")
-        value = values[field.attname] if field.attname in values else field.get_default()
-        params.append(db_value(field, plain, value, connection))
-    return statements.insert, params
+    return statements.insert, [
+        db_value(
+            field,
+            plain,
+            values[field.attname] if field.attname in values else field.get_default(),
+            connection,
+        )
+        for field, plain in zip(statements.fields, statements.plain, strict=True)
+    ]
+
+
+@functools.cache
+def insertable(model: type[Model]) -> frozenset[str]:
+    """The fields insert_values can write: only of a model whose key the database assigns
+    and without auto_now fields (their value is set by save())."""
+    statements = row_statements(model)
+    set_on_save = [
+        field.name
+        for field in statements.fields
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ]
+    if set_on_save or not statements.key_assigned_by_database:
+        raise ImproperlyConfigured(f"{model.__name__}: use save_row (its key or {set_on_save})")
+    return frozenset(field.attname for field in statements.fields)
 
 
 def save_row(obj: Model) -> None:

@@ -5,6 +5,7 @@ Every increment is atomic (Redis INCR; the in-process cache takes a lock), so th
 hold however many requests run at once.
 """
 
+import functools
 import hashlib
 import math
 import re
@@ -26,6 +27,7 @@ class Rate:
     seconds: int
 
     @classmethod
+    @functools.cache  # read from settings on every request
     def parse(cls, text: str) -> "Rate":
         """ "600/min" -> Rate(600, 60); also /sec, /hour and /day."""
         match = RATE_RE.match(text.lower())

@@ -164,7 +164,7 @@ def build_entry(request: HttpRequest, response: HttpResponse, duration_ms: int) 
     # Set by the SCIM auth hook or the token endpoint; absent when the request was refused
     # before they ran (413, a token request's bad form), or by the rate limit.
     check = getattr(request, "credential_check", None) or scim_bearer.unchecked(
-        request.headers.get("Authorization", "")
+        request.META.get("HTTP_AUTHORIZATION", "")
     )
     return {
         "site_id": check.site.pk if check.site is not None else None,
