@@ -3,10 +3,14 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, get_resolver
 
 from . import SCIM_PREFIX
 from .errors import unexpected_error_response
+
+# The SCIM routes below the Tenant URL, resolved on their own rather than through the
+# project's URLconf and its include(), which built two matches for every request.
+ROUTES = get_resolver("scim_app.endpoint.urls")
 
 
 class ScimEndpoint:
@@ -25,10 +29,13 @@ class ScimEndpoint:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(SCIM_PREFIX):
             return self.get_response(request)
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
+        below = request.path_info.removeprefix(SCIM_PREFIX)
+        if below and not below.startswith("/"):
             return self.get_response(request)  # e.g. /api/v2/scimfoo: not ours
+        try:
+            match = ROUTES.resolve(below or "/")
+        except Resolver404:
+            return self.get_response(request)
         request.resolver_match = match
         try:
             response = match.func(request, *match.args, **match.kwargs)

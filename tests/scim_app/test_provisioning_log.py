@@ -10,7 +10,6 @@ import uuid
 
 import pytest
 from django.db import connection
-from django.urls import path
 
 from scim_app.models import ProvisioningLogEntry, ScimGroup, ScimUser
 from scim_app.provisioning_log.queries import last_error, last_request
@@ -21,12 +20,8 @@ from .conftest import GROUP_URN, assert_scim_error, entra_user, patch_body
 DANA = "dana.fisher@contoso.example"
 
 
-def explode(request):
+def explode(*args, **kwargs):
     raise RuntimeError("database on fire")
-
-
-# For the server-error test: a SCIM path whose view fails unexpectedly.
-urlpatterns = [path("api/v2/scim/Explode", explode)]
 
 
 def only_entry() -> ProvisioningLogEntry:
@@ -139,14 +134,23 @@ def test_an_unknown_token_is_logged_without_a_site_and_without_the_secret(contos
     assert "hunter2" not in stored_text(entry)
 
 
-@pytest.mark.urls(__name__)
-def test_an_unexpected_error_is_logged_as_the_500_entra_received(contoso):
-    response = ScimClient(None).get("Explode")
+@pytest.mark.parametrize(
+    "failing",
+    [
+        "scim_app.endpoint.views.UsersView.get",  # in the view
+        "scim_app.endpoint.auth.ratelimit.hit",  # before it, in the auth hook
+    ],
+)
+def test_an_unexpected_error_is_logged_as_the_500_entra_received(
+    contoso, contoso_scim, monkeypatch, failing
+):
+    monkeypatch.setattr(failing, explode)
+    response = contoso_scim.get("Users")
     assert_scim_error(response, 500)
 
     entry = only_entry()
-    assert (entry.method, entry.path, entry.status) == ("GET", "/api/v2/scim/Explode", 500)
-    assert entry.summary == "GET /Explode → 500"
+    assert (entry.method, entry.path, entry.status) == ("GET", "/api/v2/scim/Users", 500)
+    assert entry.summary == "GET /Users → 500"
     assert "database on fire" not in stored_text(entry)
 
 
