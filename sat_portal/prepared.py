@@ -201,17 +201,19 @@ def row_values(obj: Model, statements: RowStatements, adding: bool) -> list:
     """The fields' values as save() would write them (auto_now fields set on `obj`)."""
     if obj.get_deferred_fields():
         raise ImproperlyConfigured(f"{type(obj).__name__}: load every field before saving")
+    return db_values(statements, [field.pre_save(obj, adding) for field in statements.fields])
+
+
+def db_values(statements: RowStatements, values: list) -> list:
+    """`values`, one per field of `statements`, as the database takes them: a plain
+    field's value of its own type as it is, every other through Django's preparation."""
     connection = connections[DEFAULT_DB_ALIAS]
     return [
-        db_value(field, plain, field.pre_save(obj, adding), connection)
-        for field, plain in zip(statements.fields, statements.plain, strict=True)
+        value
+        if plain is not None and (value is None or type(value) is plain)
+        else field.get_db_prep_save(value, connection)
+        for field, plain, value in zip(statements.fields, statements.plain, values, strict=True)
     ]
-
-
-def db_value(field: Field, plain: type | None, value: Any, connection) -> Any:
-    if plain is None or not (value is None or type(value) is plain):
-        return field.get_db_prep_save(value, connection)
-    return value
 
 
 def insert_statement(obj: Model) -> tuple[str, list]:
@@ -233,16 +235,13 @@ def insert_values(model: type[Model], values: dict[str, Any]) -> tuple[str, list
     unknown = values.keys() - insertable(model)
     if unknown:
         raise ImproperlyConfigured(f"{model.__name__} has no fields {sorted(unknown)}")
-    connection = connections[DEFAULT_DB_ALIAS]
-    return statements.insert, [
-        db_value(
-            field,
-            plain,
-            values[field.attname] if field.attname in values else field.get_default(),
-            connection,
-        )
-        for field, plain in zip(statements.fields, statements.plain, strict=True)
-    ]
+    return statements.insert, db_values(
+        statements,
+        [
+            values[field.attname] if field.attname in values else field.get_default()
+            for field in statements.fields
+        ],
+    )
 
 
 @functools.cache
