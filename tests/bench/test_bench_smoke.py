@@ -7,6 +7,7 @@ request kind ran without an error and every section of the report was printed.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +132,38 @@ def test_the_benchmark_refuses_a_target_that_is_not_this_machine():
 
     assert result.returncode != 0
     assert "only runs against loopback" in result.stderr
+
+
+@pytest.mark.skipif(
+    not DATABASE_URL.startswith("postgres") or shutil.which("valgrind") is None,
+    reason="counts instructions under valgrind, on PostgreSQL",
+)
+def test_the_instruction_count_runs_a_kind_under_valgrind_and_prints_its_figure():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.instructions",
+            "--kind",
+            "patch",
+            "--warm-up",
+            "1",
+            "--requests",
+            "2",
+            "--database-url",
+            bench_database_url() + "_ir",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    label = checkout_label(ROOT)
+    (line,) = result.stdout.splitlines()
+    figure, _, at = line.removeprefix("patch: ").partition("M instructions per request at ")
+    assert float(figure) > 0.1 and at == label
+    # Its database is dropped afterwards.
+    name = conninfo_to_dict(bench_database_url() + "_ir")["dbname"]
+    assert server_query("SELECT count(*) FROM pg_database WHERE datname = %s", name)[0] == 0
