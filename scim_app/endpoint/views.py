@@ -147,12 +147,16 @@ class ScimBaseView(SCIMView):
     def load_body(self) -> dict:
         # ScimRequestGuard has already refused bodies over the size limit.
         try:
-            data = json.loads(self.request.body.decode("utf-8-sig") or "null")
+            text = self.request.body.decode("utf-8-sig")
+            data = json.loads(text or "null")
         except (ValueError, RecursionError) as exc:  # bad UTF-8, bad JSON, absurd numbers
             raise bad_request(f"The body is not valid JSON: {exc}", "invalidSyntax") from None
         if not isinstance(data, dict):
             raise bad_request("The body must be a JSON object.", "invalidSyntax")
-        if depth(data) > MAX_BODY_DEPTH:
+        # Each level of nesting opens a bracket: with no more brackets than levels allowed,
+        # (every Entra body), there is nothing to walk.
+        brackets = text.count("{") + text.count("[")
+        if brackets > MAX_BODY_DEPTH and depth(data) > MAX_BODY_DEPTH:
             raise bad_request(
                 f"The body is nested more than {MAX_BODY_DEPTH} levels deep.", "invalidSyntax"
             )

@@ -17,6 +17,7 @@ import pytest
 from django.db import connection, connections
 
 from scim_app.models import Membership, ProvisioningLogEntry, ScimGroup, ScimUser
+from scim_app.provisioning_log.redaction import MAX_DEPTH
 from scim_app.resources import lifecycle
 from sites.credentials import api_keys, scim_tokens
 from sites.models import MSP, Site
@@ -286,3 +287,17 @@ def test_unsupported_methods_are_a_scim_405_with_allow(contoso_scim, method):
     response = contoso_scim.request(method, "Users")
     assert_scim_error(response, 405)
     assert "GET" in response["Allow"] and method not in response["Allow"]
+
+
+@pytest.mark.parametrize(("levels", "expected"), [(MAX_DEPTH, 200), (MAX_DEPTH + 1, 400)])
+def test_a_body_nested_past_the_limit_is_refused_and_one_at_the_limit_is_not(
+    contoso_scim, levels, expected
+):
+    user = create_user(contoso_scim, DANA)
+    # The body's object is the first level; "x" holds the rest.
+    nested = "[" * (levels - 1) + "]" * (levels - 1)
+    raw = f'{{"Operations": [], "x": {nested}}}'.encode()
+    response = contoso_scim.request("PATCH", f"Users/{user['id']}", raw=raw)
+    assert response.status_code == expected, response.content
+    if expected == 400:
+        assert f"nested more than {MAX_DEPTH} levels" in response.json()["detail"]
