@@ -108,6 +108,17 @@ def prune(document: dict, resource_type: ResourceType) -> None:
             del document[schema.urn]
 
 
+def copy(document: Any) -> Any:
+    """A copy of a document (JSON: dicts, lists and immutable scalars) that a PATCH can
+    change without touching the original, which history.diff compares it with. What
+    copy.deepcopy does for JSON, without its memo and dispatch on every value."""
+    if isinstance(document, dict):
+        return {key: copy(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [copy(value) for value in document]
+    return document
+
+
 # --- PATCH -------------------------------------------------------------------------
 
 

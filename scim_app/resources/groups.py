@@ -8,7 +8,6 @@ group) lose nothing.
 
 import uuid
 from collections.abc import Iterable
-from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,7 +219,7 @@ def apply_operations(group: ScimGroup, body: dict) -> GroupChanges:
     """Apply a PATCH body to `group` and its memberships. All or nothing: a failing
     operation fails the request, whose transaction is rolled back whole."""
     changes = GroupChanges(old_name=group.display_name)
-    document = deepcopy(group.data)
+    document = documents.copy(group.data)
     try:
         for op, target, value in documents.operations(GROUP, body):
             if target.attribute.name == MEMBERS:

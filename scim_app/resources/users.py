@@ -6,7 +6,6 @@ The document (`ScimUser.data`) is returned exactly as stored; the manager's `$re
 """
 
 import uuid
-from copy import deepcopy
 
 from django.db import IntegrityError
 from django.db.models import QuerySet
@@ -40,7 +39,7 @@ def from_resource(user: ScimUser, body: dict) -> None:
 def apply_operations(user: ScimUser, body: dict) -> list[dict]:
     """Apply a PATCH body to `user` in memory (the caller saves); what changed, attribute
     by attribute (history.diff), for the provisioning log."""
-    document = deepcopy(user.data)
+    document = documents.copy(user.data)
     for op, target, value in documents.operations(USER, body):
         documents.apply(document, USER, op, target, value)
     changes = history.diff(user.data, document)
