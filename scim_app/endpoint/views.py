@@ -153,8 +153,8 @@ class ScimBaseView(SCIMView):
             raise bad_request(f"The body is not valid JSON: {exc}", "invalidSyntax") from None
         if not isinstance(data, dict):
             raise bad_request("The body must be a JSON object.", "invalidSyntax")
-        # Each level of nesting opens a bracket: with no more brackets than levels allowed,
-        # (every Entra body), there is nothing to walk.
+        # Each level of nesting opens a bracket, so a body with no more brackets than the
+        # levels allowed (every Entra body) cannot be too deep: nothing to walk.
         brackets = text.count("{") + text.count("[")
         if brackets > MAX_BODY_DEPTH and depth(data) > MAX_BODY_DEPTH:
             raise bad_request(
