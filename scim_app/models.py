@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from sat_portal.loading import LoadedAsIs
 from sites.models import CredentialKind, Site
 
 USER_NAME_MAX = 320
@@ -32,7 +33,7 @@ class ProvisionedQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=False)
 
 
-class ScimUser(models.Model):
+class ScimUser(LoadedAsIs):
     """A trainee, as Entra provisioned it.
 
     `data` holds the SCIM attributes exactly as stored and returned (scim_app.resources:
@@ -121,7 +122,7 @@ class ScimUser(models.Model):
         return self.user_name
 
 
-class ScimGroup(models.Model):
+class ScimGroup(LoadedAsIs):
     """A group of a site's trainees. `data` holds its SCIM attributes as for users;
     members are rows of Membership, never part of `data`."""
 

@@ -20,6 +20,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from sat_portal.loading import LoadedAsIs
+
 from .tenancy import MSP, Site
 
 
@@ -68,7 +70,7 @@ class CredentialQuerySet(models.QuerySet):
         )
 
 
-class Credential(models.Model):
+class Credential(LoadedAsIs):
     """What every credential kind shares: who made it and when, its last use, an optional
     expiry, and revocation."""
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from sat_portal.loading import LoadedAsIs
+
 
 class MSP(models.Model):
     """A managed service provider: the console's customer account."""
@@ -48,7 +50,7 @@ class Staff(models.Model):
         return self.role == self.Role.ADMIN
 
 
-class Site(models.Model):
+class Site(LoadedAsIs):
     """One customer of an MSP; its trainees and groups are provisioned by Entra."""
 
     msp = models.ForeignKey(MSP, on_delete=models.CASCADE, related_name="sites")
