@@ -28,8 +28,8 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 
+from sat_portal import prepared
 from sat_portal.addresses import client_address
-from sat_portal.prepared import insert_values
 from scim_app.endpoint import OAUTH_ENDPOINT, READS, SCIM_PREFIX
 from scim_app.endpoint.errors import unexpected_error_response
 from scim_app.models import ProvisioningLogEntry
@@ -116,11 +116,10 @@ RELAX_DURABILITY = " RETURNING set_config('synchronous_commit', 'off', true)"
 def write_entry(entry: dict, *, relaxed: bool = False) -> None:
     """Store `entry` (a ProvisioningLogEntry's values) in one statement built once
     (sat_portal.prepared); `relaxed`: its commit does not wait for the disk."""
-    sql, params = insert_values(ProvisioningLogEntry, entry)
+    sql, params = prepared.insert_values(ProvisioningLogEntry, entry)
     if relaxed and connection.vendor == "postgresql":
         sql += RELAX_DURABILITY
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    prepared.cursor().execute(sql, params)
 
 
 def request_body(request: HttpRequest) -> bytes:

@@ -60,6 +60,34 @@ def test_a_connection_postgresql_closed_is_not_reused(fresh_connection):
     assert not fresh_connection.is_usable()
 
 
+def test_a_scim_request_after_postgresql_closed_the_connection_is_answered(contoso_scim):
+    """The cursor the SCIM statements keep open (sat_portal.prepared.cursor) goes with its
+    connection: the request that replaces a closed connection runs on a new one's."""
+    created = contoso_scim.post("Users", {"userName": "ada@contoso.com", "active": True})
+    user = f"Users/{created.json()['id']}"
+    assert contoso_scim.get(user).status_code == 200
+    closed_pid = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [closed_pid])
+    finally:
+        other.close()
+    for _ in range(100):
+        if not connection.is_usable():
+            break
+        time.sleep(0.01)
+    # What the end of a request does in production (Django's test client skips it): the
+    # next request checks its connection before the first query.
+    connection.close_if_unusable_or_obsolete()
+
+    response = contoso_scim.get(user)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["userName"] == "ada@contoso.com"
+    assert connection.connection.info.backend_pid != closed_pid
+
+
 def prepared_statements(wrapper) -> list[str]:
     """What PostgreSQL has prepared on this connection (not by SQL PREPARE)."""
     with wrapper.cursor() as cursor:
