@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from django.utils import timezone
 
+from sat_portal import prepared
 from scim_app.endpoint.errors import ScimError, bad_request
 from scim_app.endpoint.locations import tenant_url
 from scim_app.models import Membership, ScimGroup, ScimUser
@@ -48,13 +49,12 @@ def member_ids(value: Any) -> list[uuid.UUID]:
 
 
 def users_of_site(group: ScimGroup, ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Check in one query that every id is a user of the group's own site."""
-    found = set(
-        ScimUser.objects.live()
-        .filter(site_id=group.site_id, id__in=ids)
-        .values_list("id", flat=True)
-    )
-    unknown = [str(i) for i in dict.fromkeys(ids) if i not in found]
+    """Check that every id is a user of the group's own site (a query per BATCH ids)."""
+    unique = list(dict.fromkeys(ids))
+    found = set()
+    for start in range(0, len(unique), BATCH):
+        found.update(live_users_among(group.site_id, unique[start : start + BATCH]))
+    unknown = [str(i) for i in unique if i not in found]
     if unknown:
         raise bad_request(
             f"These members are not users of this site: {', '.join(unknown[:10])}.",
@@ -65,10 +65,54 @@ def users_of_site(group: ScimGroup, ids: list[uuid.UUID]) -> set[uuid.UUID]:
 
 def add_members(group: ScimGroup, ids: list[uuid.UUID]) -> int:
     found = users_of_site(group, ids)
-    Membership.objects.bulk_create(
-        [Membership(group=group, user_id=user_id) for user_id in found], ignore_conflicts=True
-    )
+    insert_memberships(group, list(found))
     return len(found)
+
+
+# Entra adds members in batches, a PATCH per few dozen, hundreds of them at once. The ORM
+# built a batch's two statements (its users among the ids, then bulk_create) anew every
+# time: 1.4 ms of the 3.7 ms of CPU such a PATCH cost (issue 16). Written here from the
+# models' table and column names, they are plain SQL for either database.
+BATCH = 500
+
+
+def column(model: type[models.Model], name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def uuid_params(values: list[uuid.UUID]) -> list:
+    """UUIDs as the database takes them (a UUID for PostgreSQL, its hex for SQLite)."""
+    return [ScimUser._meta.pk.get_db_prep_value(value, connection) for value in values]
+
+
+def live_users_among(site_id: int, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Which of `ids` are users of the site, not deleted."""
+    user_id = column(ScimUser, "id")
+    cursor = prepared.cursor()
+    cursor.execute(
+        f"SELECT {user_id} FROM {connection.ops.quote_name(ScimUser._meta.db_table)} "  # noqa: S608 (names from the model)
+        f"WHERE {column(ScimUser, 'site')} = %s AND {column(ScimUser, 'deleted_at')} IS NULL "
+        f"AND {user_id} IN ({', '.join(['%s'] * len(ids))})",
+        [site_id, *uuid_params(ids)],
+    )
+    return [value if isinstance(value, uuid.UUID) else uuid.UUID(value) for (value,) in cursor]
+
+
+def insert_memberships(group: ScimGroup, user_ids: list[uuid.UUID]) -> None:
+    """Make `user_ids` members of `group`; those that are already stay as they are."""
+    group_column, user_column = column(Membership, "group"), column(Membership, "user")
+    columns = f"{group_column}, {user_column}, {column(Membership, 'created')}"
+    [group_id] = uuid_params([group.pk])
+    created = Membership._meta.get_field("created").get_db_prep_value(timezone.now(), connection)
+    cursor = prepared.cursor()
+    for start in range(0, len(user_ids), BATCH):
+        batch = user_ids[start : start + BATCH]
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(Membership._meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES {', '.join(['(%s, %s, %s)'] * len(batch))} "
+            f"ON CONFLICT ({group_column}, {user_column}) DO NOTHING",
+            [param for user in uuid_params(batch) for param in (group_id, user, created)],
+        )
 
 
 def remove_members(group: ScimGroup, ids: list[uuid.UUID] | None) -> int:
@@ -81,12 +125,8 @@ def remove_members(group: ScimGroup, ids: list[uuid.UUID] | None) -> int:
 def replace_members(group: ScimGroup, ids: list[uuid.UUID]) -> tuple[int, int]:
     found = users_of_site(group, ids)
     removed = Membership.objects.filter(group=group).exclude(user_id__in=found).delete()[0]
-    added = len(
-        Membership.objects.bulk_create(
-            [Membership(group=group, user_id=user_id) for user_id in found], ignore_conflicts=True
-        )
-    )
-    return added, removed
+    insert_memberships(group, list(found))
+    return len(found), removed
 
 
 def members_by_group(
@@ -199,10 +239,7 @@ def touch(group: ScimGroup) -> None:
     another request holds the row, this one does not wait: it sets lastModified just
     after its own commit instead (never moving it back), since that other request may
     roll back, or have set an earlier time than this change."""
-    unlocked = ScimGroup.objects.filter(pk=group.pk).select_for_update(
-        skip_locked=True, no_key=True
-    )
-    if ScimGroup.objects.filter(pk__in=unlocked.values("pk")).update(last_modified=timezone.now()):
+    if set_last_modified_unless_locked(group):
         return
     pk = group.pk
 
@@ -213,6 +250,28 @@ def touch(group: ScimGroup) -> None:
 
     # robust: the change is committed and answered; a failure here is logged, not a 500.
     transaction.on_commit(after_commit, robust=True)
+
+
+def set_last_modified_unless_locked(group: ScimGroup) -> bool:
+    """Set lastModified to now, unless another request holds the group's row: what
+    `.filter(pk__in=<the row, select_for_update(skip_locked=True, no_key=True)>).update()`
+    does, without building it anew for every membership PATCH (0.5 ms of CPU). SQLite,
+    which has no row locks, runs one write at a time."""
+    table, key = connection.ops.quote_name(ScimGroup._meta.db_table), column(ScimGroup, "id")
+    features = connection.features
+    locking = (
+        " FOR NO KEY UPDATE SKIP LOCKED"
+        if features.has_select_for_no_key_update and features.has_select_for_update_skip_locked
+        else ""
+    )
+    now = ScimGroup._meta.get_field("last_modified").get_db_prep_value(timezone.now(), connection)
+    cursor = prepared.cursor()
+    cursor.execute(
+        f"UPDATE {table} SET {column(ScimGroup, 'last_modified')} = %s "  # noqa: S608 (names from the model)
+        f"WHERE {key} IN (SELECT {key} FROM {table} WHERE {key} = %s{locking})",
+        [now, *uuid_params([group.pk])],
+    )
+    return cursor.rowcount == 1
 
 
 def apply_operations(group: ScimGroup, body: dict) -> GroupChanges:
