@@ -270,3 +270,36 @@ def test_whitespace_only_group_names_are_refused_by_patch(contoso_scim, finance,
         patch_body({"op": "replace", "path": "displayName", "value": value}),
     )
     assert_scim_error(response, 400, "invalidValue")
+
+
+def test_more_members_at_once_than_one_statement_takes(contoso_scim, contoso, finance):
+    """Adds and replaces are written a batch of ids per statement (groups.BATCH): a list
+    across batches is checked whole first, and applied whole."""
+    users = ScimUser.objects.bulk_create(
+        ScimUser(site=contoso, user_name=f"user{n:04}@contoso.example") for n in range(1201)
+    )
+    ids = [str(user.id) for user in users]
+    deleted = create_user(contoso_scim, "gone@contoso.example")["id"]
+    assert contoso_scim.delete(f"Users/{deleted}").status_code == 204
+
+    # An id that is not a live user of the site, past the second batch: nothing is added.
+    response = contoso_scim.patch(f"Groups/{finance['id']}", patch_body(add(*ids, deleted)))
+    assert_scim_error(response, 400, "invalidValue")
+    assert deleted in response.json()["detail"]
+    assert members_of(finance) == set()
+
+    # Repeated ids and existing members are fine.
+    assert (
+        contoso_scim.patch(f"Groups/{finance['id']}", patch_body(add(*ids[:10]))).status_code == 204
+    )
+    response = contoso_scim.patch(f"Groups/{finance['id']}", patch_body(add(*ids, *ids[:600])))
+    assert response.status_code == 204
+    assert members_of(finance) == set(ids)
+
+    body = {
+        "schemas": [GROUP_URN],
+        "displayName": "Finance Team",
+        "members": [{"value": i} for i in ids[600:]],
+    }
+    assert contoso_scim.put(f"Groups/{finance['id']}", body).status_code == 200
+    assert members_of(finance) == set(ids[600:])
