@@ -44,7 +44,11 @@ class ScimUser(LoadedAsIs):
 
     # The SCIM `id`: random, so ids cannot be guessed or enumerated across sites.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="scim_users")
+    # Indexed by each of the indexes below, which all start with it: no index of its own
+    # to keep up on every write.
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="scim_users", db_index=False
+    )
     data = models.JSONField(default=dict, blank=True)
     user_name = models.CharField("user name", max_length=USER_NAME_MAX)
     external_id = models.CharField("external id", max_length=TEXT_MAX, blank=True)
@@ -127,7 +131,10 @@ class ScimGroup(LoadedAsIs):
     members are rows of Membership, never part of `data`."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="scim_groups")
+    # Indexed by the indexes below, which start with it.
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="scim_groups", db_index=False
+    )
     data = models.JSONField(default=dict, blank=True)
     display_name = models.CharField("display name", max_length=TEXT_MAX)
     external_id = models.CharField("external id", max_length=TEXT_MAX, blank=True)
@@ -177,7 +184,10 @@ class ScimGroup(LoadedAsIs):
 class Membership(models.Model):
     """One user in one group: adds and removes are single-row inserts and deletes."""
 
-    group = models.ForeignKey(ScimGroup, on_delete=models.CASCADE, related_name="memberships")
+    # Indexed by the unique pair, which starts with it.
+    group = models.ForeignKey(
+        ScimGroup, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     user = models.ForeignKey(ScimUser, on_delete=models.CASCADE, related_name="memberships")
     created = models.DateTimeField(auto_now_add=True)
 
@@ -204,8 +214,15 @@ class ProvisioningLogEntry(models.Model):
 
     created = models.DateTimeField(default=timezone.now)
     # Empty when the token was missing or unknown: the request belongs to no site.
+    # Indexed by scim_log_site_created, which starts with it (one index fewer for each
+    # request's row to keep up).
     site = models.ForeignKey(
-        Site, null=True, blank=True, on_delete=models.CASCADE, related_name="provisioning_log"
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="provisioning_log",
+        db_index=False,
     )
     # Which credential made the request: its kind and "…abcd" for a known one; only the
     # visible prefix ("satscim_…") for an unknown one (sites.credentials.scim_bearer).
