@@ -76,6 +76,10 @@ def add_members(group: ScimGroup, ids: list[uuid.UUID]) -> int:
 BATCH = 500
 
 
+def table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 def column(model: type[models.Model], name: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(name).column)
 
@@ -90,7 +94,7 @@ def live_users_among(site_id: int, ids: list[uuid.UUID]) -> list[uuid.UUID]:
     user_id = column(ScimUser, "id")
     cursor = prepared.cursor()
     cursor.execute(
-        f"SELECT {user_id} FROM {connection.ops.quote_name(ScimUser._meta.db_table)} "  # noqa: S608 (names from the model)
+        f"SELECT {user_id} FROM {table(ScimUser)} "  # noqa: S608 (names from the model)
         f"WHERE {column(ScimUser, 'site')} = %s AND {column(ScimUser, 'deleted_at')} IS NULL "
         f"AND {user_id} IN ({', '.join(['%s'] * len(ids))})",
         [site_id, *uuid_params(ids)],
@@ -108,7 +112,7 @@ def insert_memberships(group: ScimGroup, user_ids: list[uuid.UUID]) -> None:
     for start in range(0, len(user_ids), BATCH):
         batch = user_ids[start : start + BATCH]
         cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(Membership._meta.db_table)} ({columns}) "  # noqa: S608
+            f"INSERT INTO {table(Membership)} ({columns}) "  # noqa: S608
             f"VALUES {', '.join(['(%s, %s, %s)'] * len(batch))} "
             f"ON CONFLICT ({group_column}, {user_column}) DO NOTHING",
             [param for user in uuid_params(batch) for param in (group_id, user, created)],
@@ -257,7 +261,7 @@ def set_last_modified_unless_locked(group: ScimGroup) -> bool:
     `.filter(pk__in=<the row, select_for_update(skip_locked=True, no_key=True)>).update()`
     does, without building it anew for every membership PATCH (0.5 ms of CPU). SQLite,
     which has no row locks, runs one write at a time."""
-    table, key = connection.ops.quote_name(ScimGroup._meta.db_table), column(ScimGroup, "id")
+    groups, key = table(ScimGroup), column(ScimGroup, "id")
     features = connection.features
     locking = (
         " FOR NO KEY UPDATE SKIP LOCKED"
@@ -267,8 +271,8 @@ def set_last_modified_unless_locked(group: ScimGroup) -> bool:
     now = ScimGroup._meta.get_field("last_modified").get_db_prep_value(timezone.now(), connection)
     cursor = prepared.cursor()
     cursor.execute(
-        f"UPDATE {table} SET {column(ScimGroup, 'last_modified')} = %s "  # noqa: S608 (names from the model)
-        f"WHERE {key} IN (SELECT {key} FROM {table} WHERE {key} = %s{locking})",
+        f"UPDATE {groups} SET {column(ScimGroup, 'last_modified')} = %s "  # noqa: S608 (names from the model)
+        f"WHERE {key} IN (SELECT {key} FROM {groups} WHERE {key} = %s{locking})",
         [now, *uuid_params([group.pk])],
     )
     return cursor.rowcount == 1
