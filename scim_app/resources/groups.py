@@ -52,8 +52,8 @@ def users_of_site(group: ScimGroup, ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Check that every id is a user of the group's own site (a query per BATCH ids)."""
     unique = list(dict.fromkeys(ids))
     found = set()
-    for start in range(0, len(unique), BATCH):
-        found.update(live_users_among(group.site_id, unique[start : start + BATCH]))
+    for batch in batched(unique):
+        found.update(live_users_among(group.site_id, batch))
     unknown = [str(i) for i in unique if i not in found]
     if unknown:
         raise bad_request(
@@ -63,10 +63,13 @@ def users_of_site(group: ScimGroup, ids: list[uuid.UUID]) -> set[uuid.UUID]:
     return found
 
 
-def add_members(group: ScimGroup, ids: list[uuid.UUID]) -> int:
-    found = users_of_site(group, ids)
-    insert_memberships(group, list(found))
-    return len(found)
+def add_members(group: ScimGroup, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Make `ids` (users of the group's site, else 400) members; they are returned once
+    each, in the order sent, those that were members already included."""
+    users_of_site(group, ids)
+    unique = list(dict.fromkeys(ids))
+    insert_memberships(group, unique)
+    return unique
 
 
 # Entra adds members in batches, a PATCH per few dozen, hundreds of them at once. The ORM
@@ -99,7 +102,7 @@ def live_users_among(site_id: int, ids: list[uuid.UUID]) -> list[uuid.UUID]:
         f"AND {user_id} IN ({', '.join(['%s'] * len(ids))})",
         [site_id, *uuid_params(ids)],
     )
-    return [value if isinstance(value, uuid.UUID) else uuid.UUID(value) for (value,) in cursor]
+    return [as_uuid(value) for (value,) in cursor]
 
 
 def insert_memberships(group: ScimGroup, user_ids: list[uuid.UUID]) -> None:
@@ -109,8 +112,7 @@ def insert_memberships(group: ScimGroup, user_ids: list[uuid.UUID]) -> None:
     [group_id] = uuid_params([group.pk])
     created = Membership._meta.get_field("created").get_db_prep_value(timezone.now(), connection)
     cursor = prepared.cursor()
-    for start in range(0, len(user_ids), BATCH):
-        batch = user_ids[start : start + BATCH]
+    for batch in batched(user_ids):
         cursor.execute(
             f"INSERT INTO {table(Membership)} ({columns}) "  # noqa: S608
             f"VALUES {', '.join(['(%s, %s, %s)'] * len(batch))} "
@@ -119,11 +121,32 @@ def insert_memberships(group: ScimGroup, user_ids: list[uuid.UUID]) -> None:
         )
 
 
-def remove_members(group: ScimGroup, ids: list[uuid.UUID] | None) -> int:
-    memberships = Membership.objects.filter(group=group)
-    if ids is not None:
-        memberships = memberships.filter(user_id__in=ids)
-    return memberships.delete()[0]
+def remove_members(group: ScimGroup, ids: list[uuid.UUID] | None) -> list[uuid.UUID]:
+    """End the memberships of `ids` (None: of every member); the ids of the members
+    removed, for the group's history (one DELETE ... RETURNING per BATCH ids)."""
+    group_column, user_column = column(Membership, "group"), column(Membership, "user")
+    [group_id] = uuid_params([group.pk])
+    delete = f"DELETE FROM {table(Membership)} WHERE {group_column} = %s"  # noqa: S608
+    returning = f" RETURNING {user_column}"
+    cursor = prepared.cursor()
+    if ids is None:
+        cursor.execute(delete + returning, [group_id])
+        return [as_uuid(value) for (value,) in cursor.fetchall()]
+    removed = []
+    for batch in batched(list(dict.fromkeys(ids))):
+        among = f" AND {user_column} IN ({', '.join(['%s'] * len(batch))})"
+        cursor.execute(delete + among + returning, [group_id, *uuid_params(batch)])
+        removed += [as_uuid(value) for (value,) in cursor.fetchall()]
+    return removed
+
+
+def batched(ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
+    return [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+
+
+def as_uuid(value) -> uuid.UUID:
+    """A UUID column's value as read (a UUID from PostgreSQL, its hex from SQLite)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
 def replace_members(group: ScimGroup, ids: list[uuid.UUID]) -> tuple[int, int]:
@@ -193,8 +216,16 @@ class GroupChanges:
     old_name: str = ""
     # For the history: the document's changes, and who was added and removed.
     changes: list[dict] = field(default_factory=list)
-    added_ids: list = field(default_factory=list)
-    removed_ids: list = field(default_factory=list)
+    added_ids: list[uuid.UUID] = field(default_factory=list)
+    removed_ids: list[uuid.UUID] = field(default_factory=list)
+
+    def added_some(self, ids: list[uuid.UUID]) -> None:
+        self.added += len(ids)
+        self.added_ids += ids
+
+    def removed_some(self, ids: list[uuid.UUID]) -> None:
+        self.removed += len(ids)
+        self.removed_ids += ids
 
     def summary(self, group: ScimGroup) -> str:
         parts = []
@@ -222,14 +253,14 @@ def apply_members(
             raise bad_request(
                 'Only remove is supported on members[value eq "<id>"].', "invalidPath"
             )
-        changes.removed += remove_members(group, member_ids([template]))
+        changes.removed_some(remove_members(group, member_ids([template])))
     elif target.sub is not None:
         raise bad_request("Change members as a whole or by value.", "invalidPath")
     elif op == "add":
-        changes.added += add_members(group, member_ids(value))
+        changes.added_some(add_members(group, member_ids(value)))
     elif op == "remove":
         # Entra's "Remove members [list]" removes only those; no value removes all.
-        changes.removed += remove_members(group, None if value is None else member_ids(value))
+        changes.removed_some(remove_members(group, None if value is None else member_ids(value)))
     else:
         added, removed = replace_members(group, member_ids(value or []))
         changes.added += added

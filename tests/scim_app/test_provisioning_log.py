@@ -15,7 +15,14 @@ from scim_app.models import ProvisioningLogEntry, ScimGroup, ScimUser
 from scim_app.provisioning_log.queries import last_error, last_request
 from tests.conftest import ScimClient
 
-from .conftest import GROUP_URN, assert_scim_error, entra_user, patch_body
+from .conftest import (
+    GROUP_URN,
+    assert_scim_error,
+    create_group,
+    create_user,
+    entra_user,
+    patch_body,
+)
 
 DANA = "dana.fisher@contoso.example"
 
@@ -81,6 +88,34 @@ def test_a_filter_query_is_logged_with_its_query_string_and_result_count(contoso
     assert entry.resource_type == "User"
     assert entry.resource_id == ""
     assert entry.summary == f'filter userName eq "{DANA}" → 0 results'
+
+
+def test_a_membership_patch_logs_who_was_added_and_who_was_removed(contoso_scim):
+    ids = [create_user(contoso_scim, f"member{i}@contoso.example")["id"] for i in range(3)]
+    group = create_group(contoso_scim, "Finance Team")["id"]
+
+    def membership_patch(*operations) -> ProvisioningLogEntry:
+        response = contoso_scim.patch(f"Groups/{group}", patch_body(*operations))
+        assert response.status_code == 204, response.content
+        return ProvisioningLogEntry.objects.filter(method="PATCH").latest("id")
+
+    added = membership_patch(
+        {"op": "Add", "path": "members", "value": [{"value": i} for i in (ids[0], ids[1], ids[0])]}
+    )
+    assert added.summary == "added 2 members to Finance Team"
+    assert added.changes == [{"attribute": "members", "old": "", "new": json.dumps(ids[:2])}]
+
+    # Removing a user who is not a member removes nobody, and the log says so.
+    removed = membership_patch(
+        {"op": "Remove", "path": f'members[value eq "{ids[1]}"]'},
+        {"op": "Remove", "path": "members", "value": [{"value": ids[2]}]},
+    )
+    assert removed.summary == "removed 1 member from Finance Team"
+    assert removed.changes == [{"attribute": "members", "old": json.dumps([ids[1]]), "new": ""}]
+
+    everyone = membership_patch({"op": "Remove", "path": "members"})
+    assert everyone.changes == [{"attribute": "members", "old": json.dumps([ids[0]]), "new": ""}]
+    assert contoso_scim.get(f"Groups/{group}").json().get("members", []) == []
 
 
 def test_a_scim_error_is_logged_with_its_scim_type_and_detail(contoso, contoso_scim):
