@@ -254,7 +254,8 @@ REDIS_URL = os.getenv("REDIS_URL", "")
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, reusing its redis-py client (sat_portal/cache.py).
+            "BACKEND": "sat_portal.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "sat"),
             # A Redis outage must not hang requests: fail fast, and /readyz reports it.

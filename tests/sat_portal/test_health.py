@@ -26,7 +26,7 @@ def test_readyz_is_503_while_redis_cannot_be_reached(client, settings, db):
     settings.REDIS_URL = UNUSED_PORT
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "sat_portal.cache.RedisCache",
             "LOCATION": UNUSED_PORT,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
