@@ -172,6 +172,8 @@ class BenchServer:
             # The per-site limit (200 a second by default, Entra needs 25) would cap what is
             # measured; it still counts every request, so its cost stays in the figures.
             "SCIM_SITE_RATE_LIMIT": "1000000/sec",
+            # With REDIS_URL set (as deployed), each server counts under its own keys.
+            "CACHE_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
             "PYTHONPATH": str(checkout),
         }
         self.tenant_url = ""
