@@ -5,8 +5,9 @@ Django's `RedisCacheClient.get_client` builds a new `redis.Redis` for every cach
 operation, and redis-py 8 fills a table of about 170 response callbacks in each: 0.3 ms
 of CPU an operation. Every SCIM request makes two (its address's refusal count and its
 site's rate): a `GET /Users/{id}` took 4.35M instructions with Redis against 2.38M
-counting in memory, 2.91M once the client is reused (issue 16). A client may be shared between threads (each command takes a connection from
-the pool), so each pool gets one, made at its first use.
+counting in memory, 2.91M once the client is reused (issue 16). A client may be shared
+between threads (each command takes a connection from the pool), so each pool gets one,
+made at its first use.
 """
 
 from django.core.cache.backends import redis as django_redis

@@ -114,10 +114,6 @@ def test_scim_requests_count_in_redis_without_building_a_client_each(
     """Each SCIM request counts its address's refusals and its site's rate in Redis. Django's
     Redis cache built a redis-py client for every such operation (0.3 ms of CPU each);
     ours builds one per connection pool and reuses it."""
-    from django.core.cache import cache
-
-    from sat_portal import ratelimit
-
     settings.SCIM_SITE_RATE_LIMIT = "3/min"
     built = []
     real_init = redis.Redis.__init__
@@ -132,5 +128,5 @@ def test_scim_requests_count_in_redis_without_building_a_client_each(
 
     assert statuses == [200, 200, 429]  # counted in Redis: the site's 4th request this minute
     assert built == []
-    site_key = cache.make_and_validate_key(ratelimit.cache_key("scim-site", str(contoso.pk)))
+    site_key = cache_key_of("scim-site", str(contoso.pk))
     assert int(redis.Redis.from_url(REDIS_URL).get(site_key)) == 4
