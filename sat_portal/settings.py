@@ -276,6 +276,15 @@ SCIM_BASE_URL = os.getenv("SCIM_BASE_URL", "").rstrip("/")
 # that address gets 429 for the rest of the window; and SCIM requests per site.
 SCIM_REFUSAL_RATE_LIMIT = envrate("SCIM_REFUSAL_RATE_LIMIT", "60/min")
 SCIM_SITE_RATE_LIMIT = envrate("SCIM_SITE_RATE_LIMIT", "200/sec")
+# Each worker remembers the SCIM credentials it looked up, until any credential or site
+# changes (sites.remembered). Only safe where every worker shares the cache (REDIS_URL),
+# or with a single process: on by default with REDIS_URL.
+SCIM_REMEMBER_CREDENTIALS = envbool("SCIM_REMEMBER_CREDENTIALS", "true" if REDIS_URL else "false")
+if SCIM_REMEMBER_CREDENTIALS and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "SCIM_REMEMBER_CREDENTIALS needs REDIS_URL: without a shared cache, a worker would "
+        "not hear of a credential revoked through another."
+    )
 # Provisioning log rows older than this are deleted by the app itself (housekeeping).
 PROVISIONING_LOG_RETENTION_DAYS = envint("PROVISIONING_LOG_RETENTION_DAYS", "30")
 # Seconds between housekeeping runs (retention of the log and of deleted users, expired

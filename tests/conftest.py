@@ -48,6 +48,14 @@ def fresh_counters():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def remembered_credentials(settings):
+    """SCIM workers remember credentials, as in production with REDIS_URL
+    (sites.remembered), so that every test of a revoked, expired or disabled credential
+    also tests that memory forgets it. Tests run in one process: its cache is shared."""
+    settings.SCIM_REMEMBER_CREDENTIALS = True
+
+
 @pytest.fixture
 def msp(db):
     return MSP.objects.create(name="Northwind IT")

@@ -23,7 +23,8 @@ class SiteCredentialAuth(SCIMAuthCheckMiddleware):
         try:
             # Kept for the provisioning log and the metrics, also when refused.
             request.credential_check = bearer = scim_bearer.check(
-                request.META.get("HTTP_AUTHORIZATION", "")
+                request.META.get("HTTP_AUTHORIZATION", ""),
+                generation=getattr(request, "credentials_generation", None),
             )
         except Exception as exc:
             # Raised here, an exception would escape django-scim2's error handling as HTML.

@@ -4,10 +4,12 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
 from sat_portal import ratelimit
 from sat_portal.addresses import client_address
+from sites import remembered
 
 from . import SCIM_PREFIX
 from .errors import SCIM_CONTENT_TYPE, ScimError, error_response, unexpected_error_response
@@ -25,7 +27,9 @@ class ScimRefusalLimit:
     flood of anonymous requests cannot fill the log nor crowd out Entra's traffic.
 
     Outermost of the SCIM middleware. The count (SCIM_REFUSAL_RATE_LIMIT per address)
-    lives in the shared cache, so it holds across workers and nodes with REDIS_URL.
+    lives in the shared cache, so it holds across workers and nodes with REDIS_URL. The
+    same round trip reads which credentials this worker may recall from memory
+    (`request.credentials_generation`, sites.remembered).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -36,7 +40,12 @@ class ScimRefusalLimit:
             return self.get_response(request)
         rate = ratelimit.Rate.parse(settings.SCIM_REFUSAL_RATE_LIMIT)
         address = client_address(request)
-        if ratelimit.failures("scim-refusals", address) >= rate.limit:
+        refusals = ratelimit.cache_key("scim-refusals", address)
+        shared = cache.get_many([refusals, remembered.GENERATION_KEY])
+        request.credentials_generation = remembered.generation(
+            shared.get(remembered.GENERATION_KEY)
+        )
+        if shared.get(refusals, 0) >= rate.limit:
             logger.warning("SCIM requests from %s refused too often: 429", address)
             response = error_response(
                 ScimError(429, "Too many refused requests from this address; wait and retry.")

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from sat_portal.prepared import PreparedQuery
+from sites import remembered
 from sites.models import CredentialEvent, HashedSecret
 
 HINT_LENGTH = 4
@@ -66,19 +67,25 @@ def by_hash(queryset: Callable[[], QuerySet[C]]) -> PreparedQuery:
     return PreparedQuery(lambda wanted: queryset().filter(secret_hash=wanted), digest(""))
 
 
-def find(lookup: PreparedQuery, plaintext: str) -> C | None:
+def find(lookup: PreparedQuery, plaintext: str, *, generation: str | None = None) -> C | None:
     """The credential `lookup` (from `by_hash`) finds for `plaintext`, whatever its state.
 
     One indexed lookup by hash, so timing says nothing about the secret and no secret
     can be found by its hint or prefix; the constant-time compare guards against a
-    collation that would match a hash that is not byte-equal.
+    collation that would match a hash that is not byte-equal. With a `generation`
+    (SCIM requests), what this worker remembers of it under that generation, else what
+    it looks up is remembered (sites.remembered).
     """
     if not has_shape(lookup.model, plaintext):
         return None
     wanted = digest(plaintext)
+    remembered_credential = remembered.recall(lookup.model, wanted, generation)
+    if remembered_credential is not None:
+        return remembered_credential
     found = lookup(wanted)  # the hash is unique: one row or none
     if not found or not hmac.compare_digest(found[0].secret_hash, wanted):
         return None
+    remembered.remember(lookup.model, wanted, generation, found[0])
     return found[0]
 
 

@@ -205,10 +205,10 @@ def mint_access_token(accepted: ClientAuthentication) -> IssuedAccessToken:
     return IssuedAccessToken(token, plaintext, round((expires_at - now).total_seconds()))
 
 
-def find_access_token(plaintext: str) -> AccessToken | None:
+def find_access_token(plaintext: str, *, generation: str | None = None) -> AccessToken | None:
     """The access token whose plaintext this is, whatever its state, with its site,
-    secret and client: one indexed lookup by hash, joined."""
-    return base.find(ACCESS_TOKENS, plaintext)
+    secret and client: one indexed lookup by hash, joined (or remembered, see base.find)."""
+    return base.find(ACCESS_TOKENS, plaintext, generation=generation)
 
 
 def access_token_refusal(token: AccessToken) -> str | None:

@@ -54,8 +54,8 @@ NOT_A_BEARER = (
 SECRET_TOKENS = base.by_hash(lambda: ScimToken.objects.select_related("site"))
 
 
-def check_secret_token(plaintext: str) -> BearerCheck:
-    token = base.find(SECRET_TOKENS, plaintext)
+def check_secret_token(plaintext: str, generation: str | None) -> BearerCheck:
+    token = base.find(SECRET_TOKENS, plaintext, generation=generation)
     if token is None:
         return BearerCheck(None, CredentialKind.SCIM_TOKEN, f"{ScimToken.PREFIX}…", UNKNOWN)
     found = BearerCheck(token.site, CredentialKind.SCIM_TOKEN, f"…{token.hint}")
@@ -67,9 +67,9 @@ def check_secret_token(plaintext: str) -> BearerCheck:
     return found
 
 
-def check_access_token(plaintext: str) -> BearerCheck:
+def check_access_token(plaintext: str, generation: str | None) -> BearerCheck:
     # One query: the token joined to its site, secret and client, whose states decide.
-    token = oauth.find_access_token(plaintext)
+    token = oauth.find_access_token(plaintext, generation=generation)
     if token is None:
         return BearerCheck(
             None, CredentialKind.ACCESS_TOKEN, f"{AccessToken.PREFIX}…", oauth.ACCESS_UNKNOWN
@@ -80,17 +80,17 @@ def check_access_token(plaintext: str) -> BearerCheck:
     return BearerCheck(token.site, CredentialKind.ACCESS_TOKEN, oauth.token_hint(token), refusal)
 
 
-def refuse_api_key(plaintext: str) -> BearerCheck:
+def refuse_api_key(plaintext: str, generation: str | None) -> BearerCheck:
     # Never looked up: an API key has no business here, whatever its state.
     return BearerCheck(None, CredentialKind.API_KEY, f"{ApiKey.PREFIX}…", API_KEY)
 
 
-def refuse_client_secret(plaintext: str) -> BearerCheck:
+def refuse_client_secret(plaintext: str, generation: str | None) -> BearerCheck:
     # Never looked up either: a client secret only ever goes to the token endpoint.
     return BearerCheck(None, CredentialKind.CLIENT_SECRET, f"{ClientSecret.PREFIX}…", NOT_A_BEARER)
 
 
-VERIFIERS: dict[str, Callable[[str], BearerCheck]] = {
+VERIFIERS: dict[str, Callable[[str, str | None], BearerCheck]] = {
     ScimToken.PREFIX: check_secret_token,
     AccessToken.PREFIX: check_access_token,
     ApiKey.PREFIX: refuse_api_key,
@@ -111,13 +111,14 @@ def unchecked(authorization: str) -> BearerCheck:
     return BearerCheck(None, "", "(not a SAT token)")
 
 
-def check(authorization: str) -> BearerCheck:
-    """The answer to an `Authorization` header sent to the SCIM endpoint."""
+def check(authorization: str, *, generation: str | None = None) -> BearerCheck:
+    """The answer to an `Authorization` header sent to the SCIM endpoint; `generation`:
+    what this worker remembers of credentials may be used (sites.remembered)."""
     scheme, _, credentials = authorization.partition(" ")
     plaintext = credentials.strip()
     if scheme.lower() != "bearer" or not plaintext:
         return BearerCheck(None, "", "", MISSING)
     for prefix, verify in VERIFIERS.items():
         if plaintext.startswith(prefix):
-            return verify(plaintext)
+            return verify(plaintext, generation)
     return BearerCheck(None, "", "(not a SAT token)", UNKNOWN)

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sat_portal.loading import LoadedAsIs
+from sites.remembered import ForgettingQuerySet
 
 from .tenancy import MSP, Site
 
@@ -62,7 +63,7 @@ def state_filter(state: str, expiring_within: timedelta | None = None) -> Q:
     }[state]
 
 
-class CredentialQuerySet(models.QuerySet):
+class CredentialQuerySet(ForgettingQuerySet):
     def usable(self) -> "CredentialQuerySet":
         """Accepted now: neither revoked nor past its expiry (active or expiring)."""
         return self.filter(
@@ -189,6 +190,8 @@ class OAuthClient(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ForgettingQuerySet.as_manager()
 
     class Meta:
         verbose_name = "OAuth client"

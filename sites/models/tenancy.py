@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from sat_portal.loading import LoadedAsIs
+from sites.remembered import ForgettingQuerySet
 
 
 class MSP(models.Model):
@@ -14,6 +15,9 @@ class MSP(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     created = models.DateTimeField(auto_now_add=True)
+
+    # Sites' credentials are remembered with their site (sites.remembered).
+    objects = ForgettingQuerySet.as_manager()
 
     class Meta:
         verbose_name = "MSP"
@@ -68,6 +72,8 @@ class Site(LoadedAsIs):
     # Used in console URLs and API paths instead of the sequential pk.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = ForgettingQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

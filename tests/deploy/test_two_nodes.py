@@ -8,7 +8,9 @@ What only this can show:
   costs Entra a few retried requests, and loses no write it acknowledged;
 - the limits meant to hold for the whole service (the REST API's rate limit, the
   sign-in lock) hold across nodes, because both count in the shared Redis and both see
-  the client's real address behind the balancer.
+  the client's real address behind the balancer;
+- a credential revoked through one node is refused at once by every worker of both,
+  though each remembers the credentials it looked up (sites.remembered).
 
 The cycle's figures are printed at the end of the run and written to
 test-artifacts/two-node.json.
@@ -143,7 +145,7 @@ def cluster(static_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             LOGIN_FAILURE_LIMIT=str(LOGIN_FAILURE_LIMIT),
         )
         manage(env, "migrate", "--no-input")
-        data = seed(env, api_keys=("rate-limit", "warm-up"))
+        data = seed(env, api_keys=("rate-limit", "warm-up", "tokens"))
         nodes = [Gunicorn(env, workdir, name=f"node-{name}") for name in ("a", "b")]
         for node in nodes:
             stack.callback(node.stop)
@@ -477,4 +479,32 @@ def test_five_wrong_passwords_through_the_balancer_lock_the_username_on_both_nod
         assert answer.status == 200, f"{answer.status}: signed in despite the lock"
         assert "Too many failed sign-in attempts" in answer.text
         refused.append(answer)
+    assert {a.upstream for a in refused} == cluster.addresses
+
+
+def test_a_token_revoked_through_one_node_is_refused_at_once_by_every_worker(cluster: Cluster):
+    cluster.ensure_both_nodes_up()
+    api = cluster.url + "/api/v1/sites/"
+    headers = {"Authorization": f"Bearer {cluster.seed.api_keys['tokens']}"}
+    (site,) = request("GET", api, headers=headers).json()["results"]
+    issued = request("POST", f"{api}{site['id']}/scim-tokens", headers=headers)
+    assert issued.status == 201, issued.text
+    scim = cluster.url + "/api/v2/scim/Users?count=0"
+    bearer = {"Authorization": f"Bearer {issued.json()['token']}"}
+
+    def send_many() -> list[Answer]:
+        # A new connection each: spread over both nodes and every worker of each.
+        with ThreadPoolExecutor(IN_FLIGHT) as pool:
+            return list(pool.map(lambda _: request("GET", scim, headers=bearer), range(30)))
+
+    used = send_many()
+    assert {a.status for a in used} == {200}
+    assert {a.upstream for a in used} == cluster.addresses, "both nodes remember the token"
+    revoked = request(
+        "POST", f"{api}{site['id']}/scim-tokens/{issued.json()['id']}/revoke", headers=headers
+    )
+    assert revoked.status == 200, revoked.text
+
+    refused = send_many()
+    assert {a.status for a in refused} == {401}, [a.status for a in refused]
     assert {a.upstream for a in refused} == cluster.addresses

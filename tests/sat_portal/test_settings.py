@@ -139,3 +139,19 @@ def test_rate_limits_in_every_documented_spelling_are_accepted():
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "10000/day"
+
+
+def test_remembering_credentials_without_a_shared_cache_stops_the_app():
+    """Each worker would remember what another revoked (sites.remembered)."""
+    env = clean_environment(ENV_FILE="", SECRET_KEY="x", REDIS_URL="")
+    result = manage("check", env={**env, "SCIM_REMEMBER_CREDENTIALS": "true"})
+    assert result.returncode != 0
+    assert "SCIM_REMEMBER_CREDENTIALS needs REDIS_URL" in result.stderr
+
+    script = "from django.conf import settings; print(settings.SCIM_REMEMBER_CREDENTIALS)"
+    by_default = manage("shell", "-v", "0", "-c", script, env=env)
+    assert by_default.stdout.split() == ["False"], by_default.stderr
+    with_redis = manage(
+        "shell", "-v", "0", "-c", script, env={**env, "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    )
+    assert with_redis.stdout.split() == ["True"], with_redis.stderr
