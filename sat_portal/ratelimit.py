@@ -66,7 +66,7 @@ def hit(kind: str, ident: str, rate: Rate) -> int | None:
     key = cache_key(kind, ident)
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
-        count, remaining = _redis_hit(backend, key, rate.seconds)
+        count, remaining, _ = _redis_hit(backend, key, rate.seconds)
         return None if count <= rate.limit else max(1, remaining)
     count = _increment(key, rate.seconds)
     if count == 1:
@@ -77,23 +77,44 @@ def hit(kind: str, ident: str, rate: Rate) -> int | None:
     return max(1, math.ceil(started + rate.seconds - time.time()))
 
 
-def _redis_hit(backend: RedisCache, key: str, seconds: int) -> tuple[int, int]:
+def read_and_hit(keys: list[str], kind: str, ident: str, rate: Rate) -> tuple[dict, int | None]:
+    """`cache.get_many(keys)` and `hit(kind, ident, rate)`, in one round trip to Redis:
+    a SCIM request reads its address's refusals and counts against its site's rate
+    together (scim_app.endpoint.guard)."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
+        return cache.get_many(keys), hit(kind, ident, rate)
+    count, remaining, values = _redis_hit(backend, cache_key(kind, ident), rate.seconds, keys)
+    return values, None if count <= rate.limit else max(1, remaining)
+
+
+def _redis_hit(
+    backend: RedisCache, key: str, seconds: int, read: list[str] = ()
+) -> tuple[int, int, dict]:
     """`hit` in one round trip to Redis instead of four (every SCIM and API request makes
     one): start the window unless it runs (SET NX EX), count (INCR keeps the expiry), and
-    the seconds it still runs (TTL). The value is an integer, as Django's Redis cache
-    stores one, so `failures()` reads it too."""
+    the seconds it still runs (TTL); and the values of the keys to `read`, if any. The
+    count is an integer, as Django's Redis cache stores one, so `failures()` reads it too."""
     key = backend.make_and_validate_key(key)
-    pipeline = backend._cache.get_client(key, write=True).pipeline()
+    client = backend._cache.get_client(key, write=True)
+    pipeline = client.pipeline()
+    if read:
+        pipeline.mget([backend.make_and_validate_key(wanted) for wanted in read])
     pipeline.set(key, 0, ex=seconds, nx=True)
     pipeline.incr(key)
     pipeline.ttl(key)
-    _, count, remaining = pipeline.execute()
+    *stored, _, count, remaining = pipeline.execute()
     if remaining == -1:
         # A key without an expiry (left by an older version's counting, which could
         # recreate an expired key without one) would count forever: give it its window.
-        backend._cache.get_client(key, write=True).expire(key, seconds)
+        client.expire(key, seconds)
         remaining = seconds
-    return count, remaining if remaining > 0 else seconds
+    values = {
+        wanted: backend._cache._serializer.loads(value)
+        for wanted, value in zip(read, stored[0] if stored else [], strict=True)
+        if value is not None
+    }
+    return count, remaining if remaining > 0 else seconds, values
 
 
 def failures(kind: str, *parts: str) -> int:

@@ -73,6 +73,13 @@ def recall(model: type, digest: str, generation: str | None) -> models.Model | N
     return found.credential
 
 
+def site_of(model: type, digest: str) -> int | None:
+    """The site of what is remembered for `digest`, under any generation: a credential's
+    site never changes."""
+    found = _memory.get((model, digest))
+    return found.credential.site_id if found is not None else None
+
+
 def remember(model: type, digest: str, generation: str | None, credential: models.Model) -> None:
     if generation is None:
         return

@@ -34,7 +34,11 @@ class SiteCredentialAuth(SCIMAuthCheckMiddleware):
         # Far above what Entra sends (it must sustain 25 a second per tenant), so only a
         # runaway client of one site meets it, and the other sites do not notice.
         rate = ratelimit.Rate.parse(settings.SCIM_SITE_RATE_LIMIT)
-        retry_after = ratelimit.hit("scim-site", str(bearer.site.pk), rate)
+        counted = getattr(request, "site_rate_hit", None)  # by ScimRefusalLimit
+        if counted is not None and counted.site == bearer.site.pk:
+            retry_after = counted.retry_after
+        else:
+            retry_after = ratelimit.hit("scim-site", str(bearer.site.pk), rate)
         if retry_after is not None:
             response = error_response(
                 ScimError(

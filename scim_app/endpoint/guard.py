@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -10,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from sat_portal import ratelimit
 from sat_portal.addresses import client_address
 from sites import remembered
+from sites.credentials import scim_bearer
 
 from . import SCIM_PREFIX
 from .errors import SCIM_CONTENT_TYPE, ScimError, error_response, unexpected_error_response
@@ -21,15 +23,22 @@ logger = logging.getLogger(__name__)
 REFUSALS = (401, 411, 413)
 
 
+@dataclass(frozen=True)
+class SiteRateHit:
+    """A request counted against `site`'s SCIM_SITE_RATE_LIMIT: `retry_after` is None
+    within the limit, else the seconds until its window ends."""
+
+    site: int
+    retry_after: int | None
+
+
 class ScimRefusalLimit:
     """An address whose SCIM requests keep being refused (no token, a wrong one, bodies
     too big) gets 429 for a while, before any database work and without a log row: a
     flood of anonymous requests cannot fill the log nor crowd out Entra's traffic.
 
     Outermost of the SCIM middleware. The count (SCIM_REFUSAL_RATE_LIMIT per address)
-    lives in the shared cache, so it holds across workers and nodes with REDIS_URL. The
-    same round trip reads which credentials this worker may recall from memory
-    (`request.credentials_generation`, sites.remembered).
+    lives in the shared cache, so it holds across workers and nodes with REDIS_URL.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -41,10 +50,7 @@ class ScimRefusalLimit:
         rate = ratelimit.Rate.parse(settings.SCIM_REFUSAL_RATE_LIMIT)
         address = client_address(request)
         refusals = ratelimit.cache_key("scim-refusals", address)
-        shared = cache.get_many([refusals, remembered.GENERATION_KEY])
-        request.credentials_generation = remembered.generation(
-            shared.get(remembered.GENERATION_KEY)
-        )
+        shared = read_shared_state(request, refusals)
         if shared.get(refusals, 0) >= rate.limit:
             logger.warning("SCIM requests from %s refused too often: 429", address)
             response = error_response(
@@ -56,6 +62,24 @@ class ScimRefusalLimit:
         if response.status_code in REFUSALS:
             ratelimit.add_failure("scim-refusals", address, window=rate.seconds)
         return response
+
+
+def read_shared_state(request: HttpRequest, refusals: str) -> dict:
+    """In one round trip to the shared cache: the address's refusals (the key
+    `refusals`), which credentials this worker may recall from memory
+    (`request.credentials_generation`, sites.remembered) and, when it remembers the
+    credential sent, the request counted against its site's rate (`request.site_rate_hit`,
+    which SiteCredentialAuth uses once the credential is checked)."""
+    reads = [refusals, remembered.GENERATION_KEY]
+    site = scim_bearer.remembered_site(request.META.get("HTTP_AUTHORIZATION", ""))
+    if site is None:
+        shared = cache.get_many(reads)
+    else:
+        site_rate = ratelimit.Rate.parse(settings.SCIM_SITE_RATE_LIMIT)
+        shared, retry_after = ratelimit.read_and_hit(reads, "scim-site", str(site), site_rate)
+        request.site_rate_hit = SiteRateHit(site, retry_after)
+    request.credentials_generation = remembered.generation(shared.get(remembered.GENERATION_KEY))
+    return shared
 
 
 class ScimRequestGuard:

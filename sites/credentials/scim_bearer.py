@@ -8,6 +8,7 @@ that SCIM accepts (a Secret Token, an OAuth access token) is one verifier in
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sites import remembered
 from sites.models import AccessToken, ApiKey, ClientSecret, CredentialKind, ScimToken, Site
 
 from . import KINDS, base, oauth
@@ -98,12 +99,17 @@ VERIFIERS: dict[str, Callable[[str, str | None], BearerCheck]] = {
 }
 
 
+def bearer_plaintext(authorization: str) -> str:
+    """The credential of an `Authorization: Bearer …` header; "" for any other."""
+    scheme, _, credentials = authorization.partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
 def unchecked(authorization: str) -> BearerCheck:
     """What may be said of a credential that was not looked up (the request was refused
     before that): its kind and visible prefix, never a secret's characters."""
-    scheme, _, credentials = authorization.partition(" ")
-    plaintext = credentials.strip()
-    if scheme.lower() != "bearer" or not plaintext:
+    plaintext = bearer_plaintext(authorization)
+    if not plaintext:
         return BearerCheck(None, "", "")
     for model in KINDS.values():
         if plaintext.startswith(model.PREFIX):
@@ -114,11 +120,21 @@ def unchecked(authorization: str) -> BearerCheck:
 def check(authorization: str, *, generation: str | None = None) -> BearerCheck:
     """The answer to an `Authorization` header sent to the SCIM endpoint; `generation`:
     what this worker remembers of credentials may be used (sites.remembered)."""
-    scheme, _, credentials = authorization.partition(" ")
-    plaintext = credentials.strip()
-    if scheme.lower() != "bearer" or not plaintext:
+    plaintext = bearer_plaintext(authorization)
+    if not plaintext:
         return BearerCheck(None, "", "", MISSING)
     for prefix, verify in VERIFIERS.items():
         if plaintext.startswith(prefix):
             return verify(plaintext, generation)
     return BearerCheck(None, "", "(not a SAT token)", UNKNOWN)
+
+
+def remembered_site(authorization: str) -> int | None:
+    """The site of the credential in `authorization` if this worker remembers it, before
+    it is checked: a credential's site never changes, so its request may be counted
+    against the site's rate at once (scim_app.endpoint.guard)."""
+    plaintext = bearer_plaintext(authorization)
+    for model in (ScimToken, AccessToken):
+        if plaintext.startswith(model.PREFIX):
+            return remembered.site_of(model, base.digest(plaintext))
+    return None

@@ -130,3 +130,21 @@ def test_scim_requests_count_in_redis_without_building_a_client_each(
     assert built == []
     site_key = cache_key_of("scim-site", str(contoso.pk))
     assert int(redis.Redis.from_url(REDIS_URL).get(site_key)) == 4
+
+
+def test_a_scim_request_with_a_remembered_credential_makes_one_round_trip_to_redis(
+    contoso, contoso_scim, monkeypatch
+):
+    """Its address's refusals, the credentials' generation and its site's rate: one
+    pipeline (sites.remembered, scim_app.endpoint.guard)."""
+    assert contoso_scim.get("Users").status_code == 200  # looked up, then remembered
+    sent = []
+    real_send = redis.connection.Connection.send_packed_command
+
+    def counting_send(self, command, *args, **kwargs):
+        sent.append(command)
+        return real_send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting_send)
+    assert contoso_scim.get("Users").status_code == 200
+    assert len(sent) == 1
