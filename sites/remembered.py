@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
+from django.db.models.signals import post_delete
 
 GENERATION_KEY = "credentials-generation"
 MAX_AGE = 60.0  # seconds
@@ -65,19 +66,22 @@ def generation(stored: str | None) -> str | None:
 
 
 def recall(model: type, digest: str, generation: str | None) -> models.Model | None:
-    found = _memory.get((model, digest))
-    if generation is None or found is None:
-        return None
-    if found.generation != generation or found.until < time.monotonic():
+    """What is remembered for `digest` under `generation`, if not older than MAX_AGE."""
+    found = _fresh(model, digest)
+    if generation is None or found is None or found.generation != generation:
         return None
     return found.credential
 
 
-def site_of(model: type, digest: str) -> int | None:
-    """The site of what is remembered for `digest`, under any generation: a credential's
-    site never changes."""
+def recent(model: type, digest: str) -> models.Model | None:
+    """What is remembered for `digest` under any generation, if not older than MAX_AGE."""
+    found = _fresh(model, digest)
+    return found.credential if found is not None else None
+
+
+def _fresh(model: type, digest: str) -> Remembered | None:
     found = _memory.get((model, digest))
-    return found.credential.site_id if found is not None else None
+    return found if found is not None and found.until >= time.monotonic() else None
 
 
 def remember(model: type, digest: str, generation: str | None, credential: models.Model) -> None:
@@ -98,9 +102,13 @@ def new_generation() -> None:
     cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
 
 
-def forget_on_change(sender, created: bool = False, update_fields=None, **kwargs) -> None:
+def forget_on_change(sender, instance, created=False, update_fields=None, **kwargs) -> None:
     """Receiver of post_save and post_delete of the models memory holds."""
     if created or (update_fields is not None and set(update_fields) <= NOTED_ON_USE):
+        return
+    if kwargs["signal"] is post_delete and getattr(instance, "is_usable", None) is False:
+        # An expired or revoked credential's row (the site's expired access tokens go as
+        # each new one is minted): memory refuses it already.
         return
     forget_everywhere()
 

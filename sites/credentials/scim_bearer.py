@@ -55,17 +55,23 @@ NOT_A_BEARER = (
 SECRET_TOKENS = base.by_hash(lambda: ScimToken.objects.select_related("site"))
 
 
+def secret_token_refusal(token: ScimToken) -> str | None:
+    """Why `token` (with its site loaded) may not be used now, or None."""
+    if not token.is_usable:
+        return UNKNOWN
+    if not token.site.sat_enabled:
+        return SAT_DISABLED
+    return None
+
+
 def check_secret_token(plaintext: str, generation: str | None) -> BearerCheck:
     token = base.find(SECRET_TOKENS, plaintext, generation=generation)
     if token is None:
         return BearerCheck(None, CredentialKind.SCIM_TOKEN, f"{ScimToken.PREFIX}…", UNKNOWN)
-    found = BearerCheck(token.site, CredentialKind.SCIM_TOKEN, f"…{token.hint}")
-    if not token.is_usable:
-        return BearerCheck(found.site, found.kind, found.hint, UNKNOWN)
-    if not token.site.sat_enabled:
-        return BearerCheck(found.site, found.kind, found.hint, SAT_DISABLED)
-    base.record_use(token)
-    return found
+    refusal = secret_token_refusal(token)
+    if refusal is None:
+        base.record_use(token)
+    return BearerCheck(token.site, CredentialKind.SCIM_TOKEN, f"…{token.hint}", refusal)
 
 
 def check_access_token(plaintext: str, generation: str | None) -> BearerCheck:
@@ -129,12 +135,22 @@ def check(authorization: str, *, generation: str | None = None) -> BearerCheck:
     return BearerCheck(None, "", "(not a SAT token)", UNKNOWN)
 
 
+# What the site rate's early count (remembered_site) checks of a remembered credential.
+REFUSALS = ((ScimToken, secret_token_refusal), (AccessToken, oauth.access_token_refusal))
+
+
 def remembered_site(authorization: str) -> int | None:
-    """The site of the credential in `authorization` if this worker remembers it, before
-    it is checked: a credential's site never changes, so its request may be counted
-    against the site's rate at once (scim_app.endpoint.guard)."""
+    """The site of the credential in `authorization` if this worker remembers it as one
+    it would accept, so that its request may be counted against the site's rate before
+    it is checked (scim_app.endpoint.guard): a credential's site never changes. Whether
+    memory may still be trusted is read in that same round trip, so any generation
+    does; a credential refused when last looked up (revoked, expired, training off) is
+    never counted before its check."""
     plaintext = bearer_plaintext(authorization)
-    for model in (ScimToken, AccessToken):
+    for model, refusal in REFUSALS:
         if plaintext.startswith(model.PREFIX):
-            return remembered.site_of(model, base.digest(plaintext))
+            credential = remembered.recent(model, base.digest(plaintext))
+            if credential is None or refusal(credential) is not None:
+                return None
+            return credential.site_id
     return None

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from scim_app.models import ScimUser
 from sites import remembered, services
-from sites.credentials import entra, oauth, scim_tokens
+from sites.credentials import base, entra, oauth, scim_tokens
 from sites.models import MSP, AccessToken, ClientSecret, OAuthClient, ScimToken, Site
+from tests.conftest import ScimClient
+from tests.support.oauth import fetch_access_token
 
 from .conftest import assert_scim_error, entra_user
 
@@ -135,6 +137,40 @@ def test_a_remembered_site_holds_deletes_from_the_moment_hold_mode_is_on(contoso
 
     assert contoso_scim.get(f"Users/{created['id']}").json()["active"] is False
     assert ScimUser.objects.get(pk=created["id"]).deleted_at is None
+
+
+def test_a_token_refused_once_never_counts_against_its_sites_rate(contoso, contoso_scim, settings):
+    """A worker counts a remembered credential's request against its site's rate before
+    checking it (in the round trip that reads memory's generation); one it remembers as
+    refused must not: whoever holds a revoked token cannot use up the site's allowance."""
+    settings.SCIM_SITE_RATE_LIMIT = "4/min"
+    assert contoso_scim.get("Users", count=0).status_code == 200  # 1 of 4
+    scim_tokens.revoke_token(ScimToken.objects.get())
+    # The first refusal counts (2 of 4): memory still held the token as good when it was
+    # counted, and learnt otherwise in the check. The others do not.
+    for _ in range(5):
+        assert_scim_error(contoso_scim.get("Users", count=0), 401)
+    _, plaintext = scim_tokens.issue_token(contoso)
+    current = ScimClient(plaintext)
+    assert [current.get("Users", count=0).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_minting_an_access_token_leaves_memory_alone(
+    contoso, contoso_client, contoso_oauth_scim, count_queries
+):
+    """Each mint deletes the site's expired access tokens: memory refuses those already."""
+    contoso_oauth_scim.get("Users", count=0)
+    base.create(
+        AccessToken,
+        site=contoso,
+        secret=ClientSecret.objects.get(),
+        expires_at=now() - timedelta(minutes=1),
+    )
+    fetch_access_token(contoso_client)
+    assert AccessToken.objects.count() == 2  # the expired one went
+    with count_queries() as after_mint:
+        assert contoso_oauth_scim.get("Users", count=0).status_code == 200
+    assert lookups(after_mint) == []
 
 
 def test_using_a_credential_is_no_change(contoso, contoso_scim, count_queries):
