@@ -8,8 +8,9 @@ loaded: revocation, expiry, the site's training. What memory could be wrong abou
 only a change to those rows, and every change replaces the *generation*, a random value
 in the shared cache:
 
-- a save or delete of an MSP, a site or a credential (`post_save`, `post_delete`), and
-  an `update()` of their tables (`ForgettingQuerySet`), but for their last use alone;
+- a save or delete of an MSP, a site or a credential (`post_save`, `post_delete`; not
+  the delete of an expired or revoked credential, which memory refuses already), and an
+  `update()` of their tables (`ForgettingQuerySet`), but for their last use alone;
 - at once, so that the changing request's own transaction never sees memory, and again
   after its transaction commits, so that a request that read the old rows meanwhile and
   remembered them under the new generation does not keep them.
