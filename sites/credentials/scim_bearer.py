@@ -135,8 +135,8 @@ def check(authorization: str, *, generation: str | None = None) -> BearerCheck:
     return BearerCheck(None, "", "(not a SAT token)", UNKNOWN)
 
 
-# What the site rate's early count (remembered_site) checks of a remembered credential.
-REFUSALS = ((ScimToken, secret_token_refusal), (AccessToken, oauth.access_token_refusal))
+# The kinds a worker remembers, with the check the early count (remembered_site) makes.
+REMEMBERED_KINDS = ((ScimToken, secret_token_refusal), (AccessToken, oauth.access_token_refusal))
 
 
 def remembered_site(authorization: str) -> int | None:
@@ -147,7 +147,7 @@ def remembered_site(authorization: str) -> int | None:
     does; a credential refused when last looked up (revoked, expired, training off) is
     never counted before its check."""
     plaintext = bearer_plaintext(authorization)
-    for model, refusal in REFUSALS:
+    for model, refusal in REMEMBERED_KINDS:
         if plaintext.startswith(model.PREFIX):
             credential = remembered.recent(model, base.digest(plaintext))
             if credential is None or refusal(credential) is not None:
