@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
+from redis.commands.core import Script
 
 # As in Django REST framework: the period's first letter counts ("/min", "/minute", "/m").
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -88,33 +89,42 @@ def read_and_hit(keys: list[str], kind: str, ident: str, rate: Rate) -> tuple[di
     return values, None if count <= rate.limit else max(1, remaining)
 
 
+# `hit` as one Redis command: count (INCR), start the window at its first count (EXPIRE;
+# a key left without an expiry by an older version's counting gets one too), the seconds
+# it still runs (TTL), and the values of the other keys given (MGET). Redis runs a script
+# whole, so no counter is ever left without its expiry.
+COUNT = Script(
+    None,
+    b"""
+    local count = redis.call('INCR', KEYS[1])
+    local remaining = redis.call('TTL', KEYS[1])
+    if remaining < 0 then
+        redis.call('EXPIRE', KEYS[1], ARGV[1])
+        remaining = tonumber(ARGV[1])
+    end
+    local values = {}
+    if #KEYS > 1 then values = redis.call('MGET', unpack(KEYS, 2)) end
+    return {count, remaining, values}
+    """,
+)
+
+
 def _redis_hit(
     backend: RedisCache, key: str, seconds: int, read: list[str] = ()
 ) -> tuple[int, int, dict]:
-    """`hit` in one round trip to Redis instead of four (every SCIM and API request makes
-    one): start the window unless it runs (SET NX EX), count (INCR keeps the expiry), and
-    the seconds it still runs (TTL); and the values of the keys to `read`, if any. The
-    count is an integer, as Django's Redis cache stores one, so `failures()` reads it too."""
+    """`hit` in one round trip to Redis (every SCIM and API request makes one), with the
+    values of the keys to `read`, if any. The count is an integer, as Django's Redis cache
+    stores one, so `failures()` reads it too."""
     key = backend.make_and_validate_key(key)
     client = backend._cache.get_client(key, write=True)
-    pipeline = client.pipeline()
-    if read:
-        pipeline.mget([backend.make_and_validate_key(wanted) for wanted in read])
-    pipeline.set(key, 0, ex=seconds, nx=True)
-    pipeline.incr(key)
-    pipeline.ttl(key)
-    *stored, _, count, remaining = pipeline.execute()
-    if remaining == -1:
-        # A key without an expiry (left by an older version's counting, which could
-        # recreate an expired key without one) would count forever: give it its window.
-        client.expire(key, seconds)
-        remaining = seconds
+    keys = [key, *(backend.make_and_validate_key(wanted) for wanted in read)]
+    count, remaining, stored = COUNT(keys, [seconds], client=client)
     values = {
         wanted: backend._cache._serializer.loads(value)
-        for wanted, value in zip(read, stored[0] if stored else [], strict=True)
+        for wanted, value in zip(read, stored, strict=True)
         if value is not None
     }
-    return count, remaining if remaining > 0 else seconds, values
+    return count, remaining, values
 
 
 def failures(kind: str, *parts: str) -> int:

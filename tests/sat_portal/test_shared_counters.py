@@ -136,7 +136,7 @@ def test_a_scim_request_with_a_remembered_credential_makes_one_round_trip_to_red
     contoso, contoso_scim, monkeypatch
 ):
     """Its address's refusals, the credentials' generation and its site's rate: one
-    pipeline (sites.remembered, scim_app.endpoint.guard)."""
+    command (sites.remembered, scim_app.endpoint.guard)."""
     assert contoso_scim.get("Users").status_code == 200  # looked up, then remembered
     sent = []
     real_send = redis.connection.Connection.send_packed_command
@@ -148,3 +148,15 @@ def test_a_scim_request_with_a_remembered_credential_makes_one_round_trip_to_red
     monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counting_send)
     assert contoso_scim.get("Users").status_code == 200
     assert len(sent) == 1
+
+
+def test_counting_goes_on_after_redis_forgets_its_scripts(contoso, contoso_scim, settings):
+    """Counting is one Lua script, which Redis keeps only in memory: after a restart (or
+    SCRIPT FLUSH) the next request loads it again instead of failing."""
+    settings.SCIM_SITE_RATE_LIMIT = "3/min"
+    assert contoso_scim.get("Users").status_code == 200
+    redis.Redis.from_url(REDIS_URL).script_flush()
+    statuses = [contoso_scim.get("Users").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    site_key = cache_key_of("scim-site", str(contoso.pk))
+    assert 0 < redis.Redis.from_url(REDIS_URL).ttl(site_key) <= 60
