@@ -8,7 +8,6 @@ on a loopback port; its assertions carry the claims of Microsoft's example paylo
 """
 
 import json
-import threading
 import time
 
 import jwt
@@ -22,6 +21,7 @@ from sites.models import AccessToken, CredentialEvent, FederationTrust
 from tests.conftest import ScimClient
 from tests.support.federation import Tenant, request_token, rsa_key
 from tests.support.oauth import fetch_access_token, issue_client_secret
+from tests.support.parallel import in_thread
 from tests.support.storage import columns_containing
 
 from .conftest import assert_scim_error, create_user
@@ -560,10 +560,7 @@ def test_while_keys_are_refetched_the_same_tenant_is_served_with_the_keys_held(
     settings.FEDERATION_JWKS_TIMEOUT = 5
     age_keys(entra_tenant.jwks_url, settings.FEDERATION_JWKS_MAX_AGE + 10)
     key_server.mode, key_server.delay = "slow", 3
-    refetching = threading.Thread(
-        target=request_token, args=(client_id_of(contoso_trust), entra_tenant.assertion())
-    )
-    refetching.start()
+    refetching = in_thread(request_token, client_id_of(contoso_trust), entra_tenant.assertion())
     while len(key_server.fetches) < 2:
         time.sleep(0.01)
     # Another of Contoso's token requests does not queue behind the slow refetch (not a
@@ -580,10 +577,7 @@ def test_a_key_fetch_never_holds_up_other_sites_scim_requests(
 ):
     settings.FEDERATION_JWKS_TIMEOUT = 5
     key_server.mode, key_server.delay = "slow", 3
-    waiting = threading.Thread(
-        target=request_token, args=(client_id_of(contoso_trust), entra_tenant.assertion())
-    )
-    waiting.start()
+    waiting = in_thread(request_token, client_id_of(contoso_trust), entra_tenant.assertion())
     while not key_server.fetches:
         time.sleep(0.01)
     # Contoso's token request is waiting on its tenant's keys; Fabrikam's Entra is served.
