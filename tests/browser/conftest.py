@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from pytest_django.live_server_helper import LiveServer
@@ -60,6 +61,11 @@ def browser() -> Browser:
         )
         yield browser
         browser.close()
+        # While Playwright's event loop runs in this thread, Django keeps the thread's
+        # database connections apart from its usual ones (asgiref's Local turns to
+        # context variables): close them before the loop stops, or they stay open and the
+        # test database cannot be dropped at the end of the run.
+        connections.close_all()
 
 
 @pytest.hookimpl(wrapper=True)
