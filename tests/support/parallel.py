@@ -27,15 +27,10 @@ def in_parallel(calls: list) -> list:
     results: list = [None] * len(calls)
 
     def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        finally:
-            connections.close_all()
+        barrier.wait()
+        results[i] = call()
 
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
+    threads = [in_thread(run, i, call) for i, call in enumerate(calls)]
     for thread in threads:
         thread.join()
     return results
