@@ -64,11 +64,9 @@ def hit(kind: str, ident: str, rate: Rate) -> int | None:
     A window starts at an ident's first request and lasts `rate.seconds`; every worker
     and node counts into the same key.
     """
+    if isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache):
+        return read_and_hit([], kind, ident, rate)[1]
     key = cache_key(kind, ident)
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    if isinstance(backend, RedisCache):
-        count, remaining, _ = _redis_hit(backend, key, rate.seconds)
-        return None if count <= rate.limit else max(1, remaining)
     count = _increment(key, rate.seconds)
     if count == 1:
         cache.set(f"{key}:start", time.time(), timeout=rate.seconds)
