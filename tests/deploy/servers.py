@@ -42,6 +42,7 @@ from urllib.parse import urlencode, urlsplit
 
 import psycopg
 import pytest
+import redis
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -50,6 +51,10 @@ ARTIFACTS = ROOT / "test-artifacts"
 LOOPBACK = "127.0.0.1"
 NGINX = "/usr/sbin/nginx"
 DATABASE_URL = os.getenv("DATABASE_URL", "")
+# The Redis the tests that deploy with REDIS_URL share (each run under a key prefix of its
+# own); .ci/run starts it when it is down.
+REDIS_ADDRESS = (LOOPBACK, 6379)
+REDIS_URL = f"redis://{REDIS_ADDRESS[0]}:{REDIS_ADDRESS[1]}/0"
 
 requires_postgres = pytest.mark.skipif(
     not DATABASE_URL.startswith(("postgres://", "postgresql://")),
@@ -127,6 +132,27 @@ def fresh_database(label: str) -> Iterator[str]:
         yield f"postgres://{user}@{host}:{port}/{name}"
     finally:
         drop()
+
+
+def redis_key_prefix(stack: contextlib.ExitStack, who: str) -> str:
+    """A CACHE_KEY_PREFIX of this run's own in the Redis the tests share (counters of
+    another run, or of a developer's server, never count here), whose keys are deleted
+    when `stack` closes. Fails the test, naming `who`, when Redis does not answer."""
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    stack.callback(client.close)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.fail(f"{who} share Redis at {REDIS_URL}, which does not answer: {error}")
+    prefix = f"sat-deploy-{os.getpid()}-{secrets.token_hex(4)}"
+    stack.callback(delete_keys, client, prefix)
+    return prefix
+
+
+def delete_keys(client: redis.Redis, prefix: str) -> None:
+    """Django's keys are `<KEY_PREFIX>:<version>:<key>`."""
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)
 
 
 def with_port(database_url: str, port: int, host: str = LOOPBACK) -> str:
@@ -576,12 +602,12 @@ class Nginx:
 
 
 class TcpForwarder:
-    """A TCP port (on loopback unless `host` says otherwise) forwarded to PostgreSQL, which
-    the test can cut and restore.
+    """A TCP port (on loopback unless `host` says otherwise) forwarded to PostgreSQL or
+    Redis, which the test can cut and restore.
 
-    Cutting closes the listener (new connections are refused, as from a database host
-    that is down) and every forwarded connection (open ones break, as after a failover):
-    what gunicorn's workers see when the database goes away. Restoring listens on the same
+    Cutting closes the listener (new connections are refused, as from a host that is
+    down) and every forwarded connection (open ones break, as after a failover): what
+    gunicorn's workers see when the database or Redis goes away. Restoring listens on the same
     port again, so the app's DATABASE_URL does not change.
     """
 

@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,12 +30,12 @@ from urllib.parse import urlencode
 
 import psycopg
 import pytest
-import redis
 
 from .conftest import FIGURES
 from .servers import (
     ARTIFACTS,
     CONNECTION_ERRORS,
+    REDIS_URL,
     Answer,
     FormSession,
     Gunicorn,
@@ -45,6 +44,7 @@ from .servers import (
     app_environment,
     fresh_database,
     manage,
+    redis_key_prefix,
     request,
     requires_postgres,
     seed,
@@ -52,7 +52,6 @@ from .servers import (
 
 pytestmark = requires_postgres
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 API_RATE_LIMIT = 20
 LOGIN_FAILURE_LIMIT = 5
 
@@ -106,35 +105,14 @@ class Cluster:
         assert seen == self.addresses, f"nginx sends only to {seen}"
 
 
-def redis_or_fail() -> redis.Redis:
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.fail(
-            f"the two-node tests share Redis at {REDIS_URL}, which does not answer: {error}"
-        )
-    return client
-
-
-def delete_keys(client: redis.Redis, prefix: str) -> None:
-    """This run's counters only (Django's keys are `<KEY_PREFIX>:<version>:<key>`)."""
-    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-        client.delete(key)
-
-
 @pytest.fixture(scope="module")
 def cluster(static_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Two gunicorn nodes on one fresh database and one Redis, behind nginx; all stopped
     and the database dropped when the module's tests are done."""
-    client = redis_or_fail()
-    # Unique per run: counters of another run, or of a developer's server, never count here.
-    prefix = f"sat-deploy-{os.getpid()}-{secrets.token_hex(4)}"
     workdir = tmp_path_factory.mktemp("two-nodes")
     with contextlib.ExitStack() as stack:
+        prefix = redis_key_prefix(stack, "the two-node tests")
         database_url = stack.enter_context(fresh_database("twonodes"))
-        stack.callback(client.close)
-        stack.callback(delete_keys, client, prefix)
         env = app_environment(
             database_url,
             static_root,
