@@ -6,6 +6,10 @@
 
 Answered before every other middleware: no host check (balancers probe by address), no
 HTTPS redirect, no session, no log line.
+
+`OUTAGES` and `unavailable()`: what the error pages, the SCIM endpoint and the token
+endpoint ask of an error, to answer 503 with Retry-After (retry shortly) when it means one
+of those two could not be reached, and 500 only for everything else.
 """
 
 from collections.abc import Callable
@@ -14,6 +18,21 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+# What an outage of the database (unreachable, or a statement cancelled or deadlocked) or
+# of Redis (refused, reset, timed out, still loading its data) raises in a request.
+OUTAGES = (DatabaseError, RedisConnectionError, RedisTimeoutError)
+
+
+def unavailable(error: BaseException | None) -> str | None:
+    """The name of what `error` is an outage of ("Database" or "Redis"), else None."""
+    if isinstance(error, DatabaseError):
+        return "Database"
+    if isinstance(error, OUTAGES):
+        return "Redis"
+    return None
 
 
 def readiness() -> dict[str, str]:

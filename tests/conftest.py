@@ -56,6 +56,23 @@ def remembered_credentials(settings):
     settings.SCIM_REMEMBER_CREDENTIALS = True
 
 
+# Nothing listens on port 1: every Redis command is refused at once.
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def unreachable_redis(settings):
+    """The shared cache is a Redis that cannot be reached, as in an outage."""
+    settings.REDIS_URL = UNREACHABLE_REDIS
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "sat_portal.cache.RedisCache",
+            "LOCATION": UNREACHABLE_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
 @pytest.fixture
 def msp(db):
     return MSP.objects.create(name="Northwind IT")

@@ -3,14 +3,15 @@
 import json
 import logging
 
-from django.db import DatabaseError
 from django.http import HttpResponse
 from django_scim import constants
 from django_scim.exceptions import SCIMException
 
+from sat_portal.health import unavailable
+
 SCIM_CONTENT_TYPE = constants.SCIM_CONTENT_TYPE
 REALM = "SAT Portal SCIM"
-# How long Entra should wait before retrying while the database is unreachable.
+# How long Entra should wait before retrying while the database or Redis is unreachable.
 RETRY_AFTER_SECONDS = 30
 
 logger = logging.getLogger(__name__)
@@ -43,18 +44,20 @@ def error_response(exc: SCIMException) -> HttpResponse:
 def unexpected_error_response(exc: Exception) -> HttpResponse:
     """The answer to an exception no SCIM rule expected, logged with its traceback.
 
-    A database that cannot be reached (or a deadlock, or a statement cancelled) is a 503
-    with Retry-After: Entra retries it later instead of counting a failure. Anything else
-    is a 500 whose body says nothing of the cause.
+    A database that cannot be reached (or a deadlock, or a statement cancelled), or a
+    Redis that cannot, is a 503 with Retry-After: Entra retries it later instead of
+    counting a failure. Anything else is a 500 whose body says nothing of the cause.
     """
-    if isinstance(exc, DatabaseError):
-        logger.error("Database unavailable during a SCIM request: %s", exc)
+    service = unavailable(exc)
+    if service is not None:
+        logger.error("%s unavailable during a SCIM request: %s", service, exc)
         response = error_response(
             ScimError(503, "The service is briefly unavailable; retry shortly.")
         )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        # Read by the provisioning log, which does not wait on the database a second time.
-        response.database_unavailable = True
+        # Read by the provisioning log, which does not wait on the database a second time
+        # (with Redis away, the database takes the request's row as usual).
+        response.database_unavailable = service == "Database"
         return response
     logger.error("Unexpected error in a SCIM request", exc_info=exc)
     return error_response(ScimError(500, "An unexpected error occurred."))

@@ -31,13 +31,13 @@ from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
 from sat_portal import ratelimit
 from sat_portal.addresses import client_address
+from sat_portal.health import OUTAGES, unavailable
 from sites.credentials import federation, oauth
 from sites.credentials.scim_bearer import BearerCheck
 from sites.models import CredentialKind
@@ -329,9 +329,10 @@ def token(request: HttpRequest) -> JsonResponse:
     except OAuthError as error:
         rollback(request)  # a refused request changes nothing; its log row is written apart
         return error_response(error)
-    except DatabaseError as exc:
+    except OUTAGES as exc:
         rollback(request)
-        logger.error("Database unavailable during a token request: %s", exc)
+        service = unavailable(exc)
+        logger.error("%s unavailable during a token request: %s", service, exc)
         response = error_response(
             OAuthError(
                 "temporarily_unavailable",
@@ -340,6 +341,7 @@ def token(request: HttpRequest) -> JsonResponse:
                 retry_after=RETRY_AFTER_SECONDS,
             )
         )
-        # Read by the provisioning log, which does not wait on the database a second time.
-        response.database_unavailable = True
+        # Read by the provisioning log, which does not wait on the database a second time
+        # (with Redis away, the database takes the request's row as usual).
+        response.database_unavailable = service == "Database"
         return response

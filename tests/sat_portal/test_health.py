@@ -4,8 +4,6 @@ import pytest
 
 from scim_app.models import ProvisioningLogEntry
 
-UNUSED_PORT = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-
 
 def test_healthz_answers_without_touching_the_database(client):
     # No `db` fixture: pytest-django refuses any database access in this test.
@@ -22,15 +20,7 @@ def test_readyz_checks_the_database(client, db, django_assert_num_queries):
     assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
 
 
-def test_readyz_is_503_while_redis_cannot_be_reached(client, settings, db):
-    settings.REDIS_URL = UNUSED_PORT
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "sat_portal.cache.RedisCache",
-            "LOCATION": UNUSED_PORT,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
+def test_readyz_is_503_while_redis_cannot_be_reached(client, unreachable_redis, db):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {

@@ -362,6 +362,16 @@ def test_a_database_outage_is_a_503_to_retry_and_is_not_logged(contoso_client, m
     assert not ProvisioningLogEntry.objects.exists()
 
 
+def test_a_redis_outage_is_a_503_to_retry_and_is_logged(contoso_client, unreachable_redis):
+    response = request_token(contoso_client)
+    assert "briefly unavailable" in assert_error(response, 503, "temporarily_unavailable")
+    assert response["Retry-After"] == "30"
+    assert not AccessToken.objects.exists()
+    # The database is there: the request has its row, as every token request does.
+    entry = ProvisioningLogEntry.objects.get()
+    assert (entry.method, entry.path, entry.status) == ("POST", TOKEN_URL, 503)
+
+
 def test_a_trailing_slash_is_the_same_endpoint(contoso_client):
     response = Client().post(
         TOKEN_URL + "/",
