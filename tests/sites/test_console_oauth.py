@@ -368,3 +368,23 @@ def test_adding_and_revoking_are_post_only_and_need_the_csrf_token(alice, alice_
     assert ClientSecret.objects.count() == 1
     assert gets_a_token(credentials)
     assert not AccessToken.objects.filter(revoked_at__isnull=False).exists()
+
+
+def test_disable_integration_during_a_redis_outage_changes_nothing_and_says_retry(
+    alice_client, contoso, unreachable_redis
+):
+    """Revoking tells every worker to forget the credentials it remembers (through Redis):
+    with Redis away the revocation is rolled back whole, and the page says to try again,
+    rather than the site looking disabled while some worker still lets Entra in."""
+    scim_tokens.issue_token(contoso)
+    issue_client_secret(contoso)
+    alice_client.raise_request_exception = False
+
+    response = alice_client.post(f"{settings_url(contoso)}entra/disable/", CONFIRMED)
+
+    assert response.status_code == 503
+    assert b"Briefly unavailable" in response.content
+    assert int(response["Retry-After"]) > 0
+    assert not contoso.scim_tokens.filter(revoked_at__isnull=False).exists()
+    assert not ClientSecret.objects.filter(revoked_at__isnull=False).exists()
+    assert not CredentialEvent.objects.filter(action="revoked").exists()
