@@ -315,20 +315,27 @@ def apply_multi(here: dict, op: str, target: Target, value: Any) -> None:
         if op == "remove" and sub is None:
             entries = unmatched
         elif sub is not None:
-            if op == "remove" or (values.is_empty(value) and sub.name != "value"):
+            if sub.name == "value" and (op == "remove" or values.is_empty(value)):
+                # `emails[type eq "work"].value` removed, or set to "" or null: that address
+                # is gone (a value without its `value` is none).
+                entries = unmatched
+            elif op == "remove" or values.is_empty(value):
                 for entry in matched:
                     entry.pop(sub.name, None)
-            elif values.is_empty(value):
-                # `emails[type eq "work"].value` set to "" or null: that address is gone.
-                entries = unmatched
             elif matched:
                 for entry in matched:
                     set_sub(entry, attr, sub, value)
                 touched = matched
-            elif value_filter is not None:
+            else:
                 # RFC 7644 §3.5.2.1: add creates the value when absent (and so does
-                # replace, for Entra, when our GET showed no work email).
-                touched = [value_filter.new_entry({sub.name: value})]
+                # replace, for Entra, when our GET showed no work email); `emails.value`
+                # with no filter and no emails yet, as the one value.
+                new = {sub.name: value}
+                touched = [
+                    value_filter.new_entry(new)
+                    if value_filter is not None
+                    else values.item(attr, new, attr.name)
+                ]
                 entries.append(touched[0])
         else:
             single = value[0] if isinstance(value, list) and len(value) == 1 else value

@@ -355,3 +355,61 @@ def test_excluded_sub_attributes(contoso_scim, dana):
     ).json()
     assert one["name"] == {"formatted": "Dana Fisher", "familyName": "Fisher"}
     assert "location" not in one["meta"] and one["meta"]["resourceType"] == "User"
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        {"op": "remove", "path": 'emails[type eq "work"].value'},
+        {"op": "Remove", "path": "emails.value"},
+        {"op": "replace", "path": 'emails[type eq "work"].value', "value": ""},
+    ],
+    ids=["remove filtered", "remove unfiltered", "replace with empty"],
+)
+def test_removing_the_work_emails_value_removes_the_work_email(contoso_scim, dana, operation):
+    response = contoso_scim.patch(f"Users/{dana['id']}", patch_body(operation))
+    assert response.status_code == 200, response.content
+    assert "emails" not in response.json()
+    assert "emails" not in contoso_scim.get(f"Users/{dana['id']}").json()
+    assert ScimUser.objects.get(id=dana["id"]).work_email == ""
+
+
+def test_removing_a_phone_numbers_value_removes_that_number_only(contoso_scim):
+    phones = [{"value": "+1 555 0100", "type": "work"}, {"value": "+1 555 0199", "type": "mobile"}]
+    user = create_user(contoso_scim, "phones@contoso.example", phoneNumbers=phones)
+    response = contoso_scim.patch(
+        f"Users/{user['id']}",
+        patch_body({"op": "remove", "path": 'phoneNumbers[type eq "work"].value'}),
+    )
+    assert response.json()["phoneNumbers"] == [{"value": "+1 555 0199", "type": "mobile"}]
+    # What GET shows can be sent back as it is.
+    again = contoso_scim.get(f"Users/{user['id']}").json()
+    assert contoso_scim.put(f"Users/{user['id']}", again).status_code == 200
+
+
+@pytest.mark.parametrize("op", ["add", "replace"])
+def test_a_sub_attribute_without_a_filter_creates_the_value_when_there_is_none(contoso_scim, op):
+    user = create_user(contoso_scim, "no.phone@contoso.example", emails=[])
+    response = contoso_scim.patch(
+        f"Users/{user['id']}",
+        patch_body(
+            {"op": op, "path": "emails.value", "value": "np@contoso.example"},
+            {"op": op, "path": "phoneNumbers.value", "value": "+1 555 0100"},
+            {"op": op, "path": "addresses.locality", "value": "Berlin"},
+        ),
+    )
+    assert response.status_code == 200, response.content
+    user = response.json()
+    assert user["emails"] == [{"value": "np@contoso.example"}]
+    assert user["phoneNumbers"] == [{"value": "+1 555 0100"}]
+    assert user["addresses"] == [{"locality": "Berlin"}]
+    assert contoso_scim.get(f"Users/{user['id']}").json() == user
+
+
+def test_a_value_made_without_its_value_is_refused(contoso_scim):
+    user = create_user(contoso_scim, "no.mail@contoso.example", emails=[])
+    response = contoso_scim.patch(
+        f"Users/{user['id']}", patch_body({"op": "add", "path": "emails.type", "value": "work"})
+    )
+    assert_scim_error(response, 400, "invalidValue")
+    assert "emails" not in contoso_scim.get(f"Users/{user['id']}").json()
