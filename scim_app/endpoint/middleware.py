@@ -2,11 +2,12 @@
 
 from collections.abc import Callable
 
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, get_resolver
 
 from . import SCIM_PREFIX
-from .errors import unexpected_error_response
+from .errors import ScimError, error_response, unexpected_error_response
 
 # The SCIM routes below the Tenant URL, resolved on their own rather than through the
 # project's URLconf and its include(), which built two matches for every request.
@@ -37,6 +38,14 @@ class ScimEndpoint:
         except Resolver404:
             return self.get_response(request)
         request.resolver_match = match
+        try:
+            # ALLOWED_HOSTS, as CommonMiddleware checks it for every other page, before the
+            # view changes anything: answers carry URLs built from the Host header.
+            request.get_host()
+        except DisallowedHost:
+            return error_response(
+                ScimError(400, "This service does not answer for the host in the Host header.")
+            )
         try:
             response = match.func(request, *match.args, **match.kwargs)
         except Exception as exc:

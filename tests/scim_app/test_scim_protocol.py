@@ -6,7 +6,7 @@ import pytest
 
 from scim_app.resources import users
 
-from .conftest import assert_scim_error, create_user, patch_body
+from .conftest import assert_scim_error, create_group, create_user, patch_body
 
 
 def test_bodies_without_content_type_or_as_plain_json_are_accepted(contoso_scim):
@@ -159,3 +159,28 @@ def test_a_chunked_body_without_length_is_411(contoso_scim):
         "POST", "Users", raw=b"", headers={"Transfer-Encoding": "chunked"}
     )
     assert_scim_error(response, 411)
+
+
+def test_a_host_this_service_does_not_answer_for_is_400_and_changes_nothing(contoso_scim, settings):
+    """Every answer's meta.location is built from the Host header, and any write could
+    happen before it is: ALLOWED_HOSTS is checked first, as for every other page."""
+    settings.ALLOWED_HOSTS = ["testserver"]  # the test client's host
+    user = create_user(contoso_scim, "host@contoso.example")
+    group = create_group(contoso_scim, "Hosts")
+    evil = {"headers": {"Host": "evil.example"}}
+    requests = [
+        contoso_scim.request("GET", f"Users/{user['id']}", **evil),
+        contoso_scim.request("GET", "ServiceProviderConfig", **evil),
+        contoso_scim.post("Users", {"userName": "evil@contoso.example"}, **evil),
+        contoso_scim.patch(
+            f"Groups/{group['id']}",
+            patch_body({"op": "replace", "path": "externalId", "value": "set-via-evil"}),
+            **evil,
+        ),
+        contoso_scim.delete(f"Users/{user['id']}", **evil),
+    ]
+    for response in requests:
+        assert "Host header" in assert_scim_error(response, 400)["detail"]
+    users = contoso_scim.get("Users").json()
+    assert [found["userName"] for found in users["Resources"]] == ["host@contoso.example"]
+    assert "externalId" not in contoso_scim.get(f"Groups/{group['id']}").json()
