@@ -383,9 +383,9 @@ class GroupsView(ResourceView):
         return self.respond(group)
 
     def patch(self, request, resource_id=None):
-        body = self.load_body()
-        group = self.get_object()
-        changes = groups.apply_operations(group, body)
+        operations = groups.patch_operations(self.load_body())
+        group = self.get_object(for_update=groups.rewrites_group(operations))
+        changes = groups.apply_operations(group, operations)
         record(request, "Group", group.id, changes.summary(group), changes.changes)
         # 204: never a body listing every member of a large group.
         return scim_response(None, 204)

@@ -133,6 +133,10 @@ class Target:
     sub: Attribute | None = None
 
 
+# One PATCH operation on one attribute: (op, target, value), op in lower case.
+Operation = tuple[str, Target, Any]
+
+
 def parse_path(resource_type: ResourceType, raw: Any) -> Target:
     if not isinstance(raw, str):
         raise bad_request("'path' must be a string.", "invalidPath")
@@ -165,7 +169,7 @@ def parse_path(resource_type: ResourceType, raw: Any) -> Target:
     return Target(schema, attr, value_filter, sub)
 
 
-def operations(resource_type: ResourceType, body: dict) -> list[tuple[str, Target, Any]]:
+def operations(resource_type: ResourceType, body: dict) -> list[Operation]:
     """(op, target, value) for each attribute the PATCH body touches, in order."""
     # RFC 7644 §3.5.2; attribute names are case-insensitive, so is "Operations".
     raw_operations = next((v for k, v in body.items() if str(k).lower() == "operations"), None)

@@ -309,13 +309,26 @@ def set_last_modified_unless_locked(group: ScimGroup) -> bool:
     return cursor.rowcount == 1
 
 
-def apply_operations(group: ScimGroup, body: dict) -> GroupChanges:
-    """Apply a PATCH body to `group` and its memberships. All or nothing: a failing
-    operation fails the request, whose transaction is rolled back whole."""
+def patch_operations(body: dict) -> list[documents.Operation]:
+    """(op, target, value) for each attribute a PATCH body touches, in order."""
+    return documents.operations(GROUP, body)
+
+
+def rewrites_group(operations: list[documents.Operation]) -> bool:
+    """Whether the operations rewrite the group's row (an attribute) or its whole member
+    list (a replace): requests doing that must hold the row, one at a time, or one would
+    overwrite another's change. Adding and removing members write rows of their own, and
+    Entra sends many at once for one group: those run side by side."""
+    return any(target.attribute.name != MEMBERS or op == "replace" for op, target, _ in operations)
+
+
+def apply_operations(group: ScimGroup, operations: list[documents.Operation]) -> GroupChanges:
+    """Apply a PATCH's operations to `group` and its memberships. All or nothing: a
+    failing operation fails the request, whose transaction is rolled back whole."""
     changes = GroupChanges(old_name=group.display_name)
     document = documents.copy(group.data)
     try:
-        for op, target, value in documents.operations(GROUP, body):
+        for op, target, value in operations:
             if target.attribute.name == MEMBERS:
                 apply_members(group, op, target, value, changes)
             else:

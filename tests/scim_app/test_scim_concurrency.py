@@ -94,3 +94,39 @@ def test_a_membership_change_moves_lastmodified_even_when_another_request_held_t
     group = scim.get(f"Groups/{group_id}").json()
     assert [member["value"] for member in group["members"]] == [user_id]
     assert group["meta"]["lastModified"] > before
+
+
+def test_parallel_patches_of_one_groups_attributes_keep_every_change(scim):
+    """Each rewrites the group's row: unless they take turns, the last to save puts back
+    what the other one changed, and both were answered 204."""
+    for round_ in range(10):
+        group_id = scim.post("Groups", {"displayName": f"Team {round_}"}).json()["id"]
+        replacements = {"externalId": f"ext-{round_}", "displayName": f"Team {round_} renamed"}
+
+        def replace(path, value, group_id=group_id):
+            body = patch_body({"op": "replace", "path": path, "value": value})
+            return lambda: ScimClient(scim.token).patch(f"Groups/{group_id}", body)
+
+        responses = in_parallel([replace(*change) for change in replacements.items()])
+        assert [r.status_code for r in responses] == [204, 204]
+        group = scim.get(f"Groups/{group_id}").json()
+        assert {key: group.get(key) for key in replacements} == replacements
+
+
+def test_parallel_replaces_of_a_groups_members_leave_one_of_the_lists(scim):
+    group_id = scim.post("Groups", {"displayName": "Finance Team"}).json()["id"]
+    ids = [scim.post("Users", entra_user(f"u{i}@contoso.example")).json()["id"] for i in range(40)]
+    lists = [ids[i : i + 4] for i in range(0, 40, 4)]
+
+    def replace(members):
+        body = patch_body(
+            {"op": "replace", "path": "members", "value": [{"value": i} for i in members]}
+        )
+        return lambda: ScimClient(scim.token).patch(f"Groups/{group_id}", body)
+
+    responses = in_parallel([replace(members) for members in lists])
+    assert [r.status_code for r in responses] == [204] * 10
+    kept = set(
+        map(str, Membership.objects.filter(group_id=group_id).values_list("user_id", flat=True))
+    )
+    assert kept in [set(members) for members in lists]
