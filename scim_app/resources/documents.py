@@ -77,7 +77,13 @@ def set_from_resource(
         return
     cleaned = values.clean(attr, value)
     if cleaned is not None:
-        container(document, schema, resource_type, create=True)[attr.name] = cleaned
+        here = container(document, schema, resource_type, create=True)
+        if attr.name in here:
+            # "userName" and "USERNAME" (or an extension sent twice): which one is meant?
+            raise bad_request(
+                f"{attr.name} is given twice (attribute names ignore case).", "invalidSyntax"
+            )
+        here[attr.name] = cleaned
 
 
 def not_stored(resource_type: ResourceType, schema: Schema, name: str) -> ScimError:

@@ -184,3 +184,24 @@ def test_a_host_this_service_does_not_answer_for_is_400_and_changes_nothing(cont
     users = contoso_scim.get("Users").json()
     assert [found["userName"] for found in users["Resources"]] == ["host@contoso.example"]
     assert "externalId" not in contoso_scim.get(f"Groups/{group['id']}").json()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"userName": "first@contoso.example", "USERNAME": "second@contoso.example"},
+        {"userName": "t@contoso.example", "title": "T1", "Title": "T2"},
+        {
+            "userName": "d@contoso.example",
+            users.ENTERPRISE_URN: {"department": "A"},
+            users.ENTERPRISE_URN.upper(): {"department": "B"},
+        },
+    ],
+    ids=["userName", "title", "extension"],
+)
+def test_an_attribute_given_twice_in_different_case_is_400_not_one_of_them_dropped(
+    contoso_scim, body
+):
+    error = assert_scim_error(contoso_scim.post("Users", body), 400, "invalidSyntax")
+    assert "given twice" in error["detail"]
+    assert contoso_scim.get("Users").json()["totalResults"] == 0
