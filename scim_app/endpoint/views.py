@@ -450,7 +450,7 @@ class NotFoundView(ScimBaseView):
     def get(self, request, *args, **kwargs):
         raise not_found("Path", request.path)
 
-    post = put = patch = delete = get
+    post = put = patch = delete = options = get
 
 
 root = NotFoundView.as_view()

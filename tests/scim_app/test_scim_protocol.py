@@ -47,8 +47,9 @@ def test_a_body_over_1_mb_is_413(contoso_scim):
 
 
 @pytest.mark.parametrize("path", ["Nope", "Users/1/2", "Groups/x/members", "v1/Users"])
-def test_unknown_paths_are_scim_404s(contoso_scim, path):
-    assert_scim_error(contoso_scim.get(path), 404)
+@pytest.mark.parametrize("method", ["GET", "POST", "OPTIONS"])
+def test_unknown_paths_are_scim_404s(contoso_scim, path, method):
+    assert_scim_error(contoso_scim.request(method, path), 404)
 
 
 @pytest.mark.parametrize("path", ["Bulk", "Me", ".search", "Users/.search"])
