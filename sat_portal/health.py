@@ -24,6 +24,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 # What an outage of the database (unreachable, or a statement cancelled or deadlocked) or
 # of Redis (refused, reset, timed out, still loading its data) raises in a request.
 OUTAGES = (DatabaseError, RedisConnectionError, RedisTimeoutError)
+# How long a client should wait before retrying during one (the Retry-After of its 503).
+RETRY_AFTER_SECONDS = 30
 
 
 def unavailable(error: BaseException | None) -> str | None:

@@ -10,11 +10,8 @@ from django.templatetags.static import static
 from scim_app.endpoint import SCIM_PREFIX
 from scim_app.endpoint.errors import ScimError, error_response
 
-from .health import OUTAGES
+from .health import OUTAGES, RETRY_AFTER_SECONDS
 from .middleware import API_PREFIX
-
-# How long a client should wait before retrying while the database or Redis is unreachable.
-RETRY_AFTER_SECONDS = 30
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

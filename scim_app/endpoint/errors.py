@@ -7,12 +7,10 @@ from django.http import HttpResponse
 from django_scim import constants
 from django_scim.exceptions import SCIMException
 
-from sat_portal.health import unavailable
+from sat_portal.health import RETRY_AFTER_SECONDS, unavailable
 
 SCIM_CONTENT_TYPE = constants.SCIM_CONTENT_TYPE
 REALM = "SAT Portal SCIM"
-# How long Entra should wait before retrying while the database or Redis is unreachable.
-RETRY_AFTER_SECONDS = 30
 
 logger = logging.getLogger(__name__)
 

@@ -37,12 +37,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from sat_portal import ratelimit
 from sat_portal.addresses import client_address
-from sat_portal.health import OUTAGES, unavailable
+from sat_portal.health import OUTAGES, RETRY_AFTER_SECONDS, unavailable
 from sites.credentials import federation, oauth
 from sites.credentials.scim_bearer import BearerCheck
 from sites.models import CredentialKind
 
-from .errors import RETRY_AFTER_SECONDS
 from .views import rollback
 
 logger = logging.getLogger(__name__)
