@@ -76,6 +76,12 @@ def complex_value(attr: Attribute, value: Any, label: str) -> dict:
             )
         if sub.mutability == "readOnly" or is_empty(item):
             continue
+        if sub.name in cleaned:
+            # "givenName" and "GIVENNAME" in one name: which one is meant?
+            raise bad_request(
+                f"{label}.{sub.name} is given twice (attribute names ignore case).",
+                "invalidSyntax",
+            )
         cleaned[sub.name] = simple(sub, item, f"{label}.{sub.name}")
     return cleaned
 

@@ -197,8 +197,16 @@ def test_a_host_this_service_does_not_answer_for_is_400_and_changes_nothing(cont
             users.ENTERPRISE_URN: {"department": "A"},
             users.ENTERPRISE_URN.upper(): {"department": "B"},
         },
+        {
+            "userName": "n@contoso.example",
+            "name": {"givenName": "Ada", "GIVENNAME": "Grace"},
+        },
+        {
+            "userName": "e@contoso.example",
+            "emails": [{"value": "a@contoso.example", "VALUE": "b@contoso.example"}],
+        },
     ],
-    ids=["userName", "title", "extension"],
+    ids=["userName", "title", "extension", "name.givenName", "emails.value"],
 )
 def test_an_attribute_given_twice_in_different_case_is_400_not_one_of_them_dropped(
     contoso_scim, body
@@ -206,3 +214,15 @@ def test_an_attribute_given_twice_in_different_case_is_400_not_one_of_them_dropp
     error = assert_scim_error(contoso_scim.post("Users", body), 400, "invalidSyntax")
     assert "given twice" in error["detail"]
     assert contoso_scim.get("Users").json()["totalResults"] == 0
+
+
+def test_a_sub_attribute_given_twice_in_a_patch_value_is_400_and_changes_nothing(contoso_scim):
+    user = contoso_scim.post(
+        "Users", {"userName": "p@contoso.example", "name": {"givenName": "Ada"}}
+    ).json()
+    body = patch_body(
+        {"op": "replace", "path": "name", "value": {"givenName": "B", "GIVENNAME": "C"}}
+    )
+    error = assert_scim_error(contoso_scim.patch(f"Users/{user['id']}", body), 400, "invalidSyntax")
+    assert "name.givenName is given twice" in error["detail"]
+    assert contoso_scim.get(f"Users/{user['id']}").json()["name"] == {"givenName": "Ada"}
