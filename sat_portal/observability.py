@@ -65,6 +65,15 @@ class JsonFormatter(logging.Formatter):
     converter = time.gmtime
 
 
+class NotImplementedIsNoFault(logging.Filter):
+    """Django logs every 5xx answer at ERROR. A 501 says an endpoint is not implemented
+    (SCIM /Bulk, /Me, /.search, advertised as such): an answer, nothing to page anyone
+    about. The request's own log line still has its status."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 501
+
+
 def route_of(request: HttpRequest) -> str:
     """The path with each captured URL argument replaced by its name, e.g.
     `/api/v2/scim/Users/{resource_id}`; "unmatched" for a path no pattern matched."""

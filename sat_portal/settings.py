@@ -375,13 +375,14 @@ LOGGING = {
         "json": {"()": "sat_portal.observability.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {"not_implemented": {"()": "sat_portal.observability.NotImplementedIsNoFault"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
     "loggers": {
         # django-scim2 logs whole request and response bodies (personal data) at DEBUG.
         "django_scim": {"level": "INFO"},
         # One line per request comes from sat_portal.requests; Django's own would repeat it.
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["not_implemented"]},
         "django.server": {"level": "WARNING"},
     },
 }

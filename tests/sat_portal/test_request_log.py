@@ -120,3 +120,13 @@ def test_the_json_formatter_writes_one_line_with_the_exception():
     assert parsed["message"] == "failed x" and parsed["level"] == "ERROR"
     assert "ValueError: boom" in parsed["exception"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", parsed["time"])
+
+
+def test_an_endpoint_we_do_not_implement_is_no_server_error_in_the_log(contoso_scim, caplog):
+    # /Bulk is advertised as unsupported: its 501 is an answer, not a fault to page anyone.
+    with caplog.at_level(logging.INFO):
+        response = contoso_scim.post("Bulk", {"Operations": []})
+    assert response.status_code == 501
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    [line] = request_lines(caplog)
+    assert line["status"] == 501 and line["route"] == "/api/v2/scim/Bulk"
