@@ -60,6 +60,9 @@ class ScimUser(LoadedAsIs):
     employee_number = models.CharField("employee number", max_length=TEXT_MAX, blank=True)
     # The work address from `emails`, kept in a column so it can be indexed.
     work_email = models.CharField("work email", max_length=EMAIL_MAX, blank=True)
+    # True when `emails` holds more than one work address (Entra sends one; other
+    # clients may send more): a filter on the work address then also looks at the rest.
+    more_work_emails = models.BooleanField(default=False, editable=False)
     # Every address, lower-cased, one per line between newlines ("\na@x\nb@y\n"), so
     # that `emails.value eq/sw/ew/co` can match any of them on any database.
     email_values = models.TextField(blank=True, default="", editable=False)
@@ -118,6 +121,12 @@ class ScimUser(LoadedAsIs):
             models.Index(fields=["site", "external_id"], name="scim_user_site_external_id"),
             # `filter=emails[type eq "work"].value eq "..."` (email as the matching key).
             models.Index(F("site"), Lower("work_email"), name="scim_user_site_work_email"),
+            # ... and the few users with more than one work address.
+            models.Index(
+                fields=["site"],
+                condition=Q(more_work_emails=True),
+                name="scim_user_more_work_emails",
+            ),
             # `GET /Users?startIndex=..&count=..`: a page in stable order without a sort.
             models.Index(fields=["site", "id"], name="scim_user_site_id"),
         ]

@@ -145,7 +145,11 @@ class FilterTranslator:
             return column_compare(attr, op, value)
         if attr.name == "emails" and sub is not None and sub.name == "value":
             if path.item_filter is not None and is_work_email(path.item_filter):
-                return string_compare(F_WORK_EMAIL, op, value, case_exact=False)
+                # The first work address is in an indexed column; the rest, for the few
+                # users with more than one, in the document.
+                return string_compare(F_WORK_EMAIL, op, value, case_exact=False) | Q(
+                    Q(more_work_emails=True), self.any_value(path, op, value)
+                )
             if path.item_filter is None:
                 return emails_compare(op, value)
         if attr.multi_valued:
@@ -153,10 +157,7 @@ class FilterTranslator:
                 return Q(data_has(self.keys(path)))
             if sub is None:
                 raise invalid(f"Compare a sub-attribute of {attr.name}, e.g. {attr.name}.value.")
-            conditions = [array_condition(attr, sub, op, value)]
-            if path.item_filter is not None:
-                conditions += self.item_conditions(attr, path.item_filter)
-            return Q(JsonArrayAny(self.keys(path), conditions))
+            return self.any_value(path, op, value)
         if attr.type == "complex":
             if sub is None:
                 if op == "pr":
@@ -170,6 +171,13 @@ class FilterTranslator:
                 return column_compare(attr, op, value)
             return string_compare(attr.column, op, value, attr.case_exact)
         return json_compare(self.keys(path), attr, op, value)
+
+    def any_value(self, path: Path, op: str, value: str | None) -> Q:
+        """`attr[filter].sub op value`: some value of a multi-valued attribute matches."""
+        conditions = [array_condition(path.attribute, path.sub, op, value)]
+        if path.item_filter is not None:
+            conditions += self.item_conditions(path.attribute, path.item_filter)
+        return Q(JsonArrayAny(self.keys(path), conditions))
 
     def keys(self, path: Path) -> tuple[str, ...]:
         """Where the attribute sits in the document."""

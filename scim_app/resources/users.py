@@ -62,9 +62,9 @@ def mirror(user: ScimUser) -> None:
     user.employee_number = enterprise.get("employeeNumber", "")
     user.department = enterprise.get("department", "")
     emails = data.get("emails", [])
-    user.work_email = next(
-        (e["value"] for e in emails if str(e.get("type", "")).lower() == "work"), ""
-    )
+    work = [e["value"] for e in emails if str(e.get("type", "")).lower() == "work"]
+    user.work_email = work[0] if work else ""
+    user.more_work_emails = len(work) > 1
     # Each address between newlines, so `emails.value sw "x"` is `contains "\nx"`.
     user.email_values = "".join(f"\n{e['value'].lower()}" for e in emails) + "\n" if emails else ""
     user.manager_id = user_id(enterprise.get("manager", {}).get("value"))

@@ -13,14 +13,18 @@ MODELS = [ScimUser, ScimGroup, Membership, ProvisioningLogEntry]
 
 
 def indexed_columns(model) -> list[tuple[list[str], int]]:
-    """Each index's (or unique constraint's) plain leading columns, in order, with how
+    """Each full index's (or unique constraint's) plain leading columns, in order, with how
     many columns and expressions it has in all (an expression's column is None or
-    missing, by database)."""
+    missing, by database). Partial indexes are left out: they hold only some rows, so
+    neither do they repeat another index nor can another rely on them."""
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    partial = {index.name for index in model._meta.indexes if index.condition is not None}
     found = []
-    for constraint in constraints.values():
+    for name, constraint in constraints.items():
         if not (constraint["index"] or constraint["unique"]) or not constraint["columns"]:
+            continue
+        if name in partial:
             continue
         columns = []
         for column in constraint["columns"]:

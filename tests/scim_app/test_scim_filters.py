@@ -236,3 +236,26 @@ def test_group_filters_on_members_answer_as_microsofts_reference_implementation(
     assert contoso_scim.get("Groups", filter=f'members eq "{sam}"').json()["totalResults"] == 0
     body = contoso_scim.get("Groups", filter='members eq "not-an-id"').json()
     assert body["totalResults"] == 0
+
+
+def test_a_user_with_two_work_addresses_is_found_by_either(contoso_scim, users):
+    emails = [
+        {"type": "work", "value": "lee@contoso.example"},
+        {"type": "home", "value": "lee@example.org"},
+        {"type": "work", "value": "lee@fabrikam.example"},
+    ]
+    lee = create_user(contoso_scim, "lee@contoso.example", emails=emails)
+    work = 'emails[type eq "work"].value'
+    assert names(contoso_scim, f'{work} eq "LEE@fabrikam.example"') == {"lee@contoso"}
+    assert names(contoso_scim, f'{work} eq "lee@contoso.example"') == {"lee@contoso"}
+    assert names(contoso_scim, f'{work} sw "lee@fab"') == {"lee@contoso"}
+    assert names(contoso_scim, f'{work} eq "lee@example.org"') == set()
+    assert names(contoso_scim, f'{work} ne "lee@fabrikam.example"') == {"dana", "sam", "ana"}
+
+    # A PATCH that leaves one work address: the other no longer finds the user.
+    contoso_scim.patch(
+        f"Users/{lee['id']}",
+        patch_body({"op": "remove", "path": 'emails[value eq "lee@fabrikam.example"]'}),
+    )
+    assert names(contoso_scim, f'{work} eq "lee@fabrikam.example"') == set()
+    assert names(contoso_scim, f'{work} eq "lee@contoso.example"') == {"lee@contoso"}
