@@ -110,12 +110,16 @@ def attribute(name: str, type_: str = "string", **characteristics) -> Attribute:
     return Attribute(name, type_, **characteristics)
 
 
-def typed_values(name: str, types: tuple[str, ...], value_type: str = "string", **extra):
-    """A multi-valued attribute of {value, type, primary} items (emails, phoneNumbers...)."""
+def typed_values(
+    name: str, types: tuple[str, ...], value_type: str = "string", max_length: int = 255, **extra
+):
+    """A multi-valued attribute of {value, type, primary} items (emails, phoneNumbers...);
+    `max_length` is the longest `value`."""
     subs = [
         attribute(
             "value",
             value_type,
+            max_length=max_length,
             **({"reference_types": ("external",)} if value_type == "reference" else {}),
         ),
         attribute("type", canonical_values=types),

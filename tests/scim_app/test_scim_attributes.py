@@ -497,3 +497,28 @@ def test_the_enterprise_extension_is_declared_and_served(contoso_scim):
     }
     manager = next(a for a in enterprise["attributes"] if a["name"] == "manager")
     assert [s["name"] for s in manager["subAttributes"]] == ["value", "$ref", "displayName"]
+
+
+@pytest.mark.parametrize(
+    ("attribute", "longest", "pattern"),
+    [
+        ("emails", 320, "{}@contoso.example"),
+        ("photos", 2048, "https://contoso.example/photos/{}.jpg"),
+        # A certificate is a few kilobytes of base64 (RFC 7643 §4.1.2).
+        ("x509Certificates", 16384, "MII{}"),
+    ],
+)
+def test_a_value_as_long_as_its_attribute_allows_is_kept_and_a_longer_one_refused(
+    contoso_scim, attribute, longest, pattern
+):
+    filler = longest - len(pattern.format(""))
+    longest_value = pattern.format("A" * filler)
+    user = create_user(
+        contoso_scim, "long@contoso.example", **{attribute: [{"value": longest_value}]}
+    )
+    assert get(contoso_scim, user)[attribute] == [{"value": longest_value}]
+
+    too_long = pattern.format("A" * (filler + 1))
+    body = {"userName": "longer@contoso.example", attribute: [{"value": too_long}]}
+    error = assert_scim_error(contoso_scim.post("Users", body), 400, "invalidValue")
+    assert f"longer than {longest} characters" in error["detail"]
