@@ -281,18 +281,18 @@ def apply_complex(here: dict, op: str, target: Target, value: Any) -> None:
             current.pop(target.sub.name, None)
         else:
             current[target.sub.name] = sub_value
-    elif op == "remove":
+    elif op == "remove" or values.is_empty(value):
         current = {}
+    elif attr.bare_value:
+        # A manager is replaced as a whole: {"value": ""} and "" remove it.
+        current = values.clean(attr, value) or {}
     else:
-        cleaned = values.clean(attr, value)
-        if cleaned is None:
-            current = {}
-        elif attr.bare_value:
-            # A manager is replaced as a whole: {"value": ""} and "" remove it.
-            current = cleaned
-        else:
-            # RFC 7644 §3.5.2.1/.3: the given sub-attributes replace, the others stay.
-            current.update(cleaned)
+        # RFC 7644 §3.5.2.1/.3: the given sub-attributes replace, the others stay, and
+        # one given as "" or null is removed ({"givenName": ""} keeps familyName).
+        cleaned = values.complex_value(attr, value, attr.name)
+        current.update(cleaned)
+        for name in values.cleared(attr, value, cleaned):
+            current.pop(name, None)
     if current:
         here[attr.name] = current
     else:
@@ -349,18 +349,29 @@ def apply_multi(here: dict, op: str, target: Target, value: Any) -> None:
                 entries.append(touched[0])
         else:
             single = value[0] if isinstance(value, list) and len(value) == 1 else value
-            new = values.item(attr, single, attr.name)
-            if matched:
-                # Add merges into the matched values; replace replaces them, keeping what
-                # the filter selects them by (their type, say). Their places stay.
-                for position, entry in enumerate(entries):
-                    if any(entry is m for m in matched):
-                        keep = entry if op == "add" else value_filter.keep(entry)
-                        entries[position] = {**keep, **new}
-                        touched.append(entries[position])
+            if values.is_empty(single):
+                # `phoneNumbers[type eq "mobile"]` set to "" or null: that value is gone.
+                entries = unmatched
             else:
-                touched = [value_filter.new_entry(new)]
-                entries.append(touched[0])
+                new = values.complex_value(attr, single, attr.name)
+                gone = values.cleared(attr, single, new)
+                if matched:
+                    # Add merges into the matched values ("" or null removes a
+                    # sub-attribute); replace replaces them, keeping what the filter
+                    # selects them by (their type, say). Their places stay.
+                    for position, entry in enumerate(entries):
+                        if any(entry is m for m in matched):
+                            keep = entry if op == "add" else value_filter.keep(entry)
+                            merged = {k: v for k, v in {**keep, **new}.items() if k not in gone}
+                            if "value" in gone:
+                                merged = {}  # a value without its `value` is none
+                            elif merged:
+                                merged = values.item(attr, merged, attr.name)
+                            entries[position] = merged
+                            touched.append(merged)
+                else:
+                    touched = [value_filter.new_entry(new)]
+                    entries.append(touched[0])
     entries = [entry for entry in entries if entry]
     if any(entry.get("primary") is True for entry in touched):
         # RFC 7644 §3.5.2: making a value primary makes every other one not primary.

@@ -86,6 +86,15 @@ def complex_value(attr: Attribute, value: Any, label: str) -> dict:
     return cleaned
 
 
+def cleared(attr: Attribute, value: dict, cleaned: dict) -> set[str]:
+    """The sub-attributes a complex `value` gives as "" or null (and no other way):
+    a merge of it into a stored value removes them."""
+    names = {
+        sub.name for key, item in value.items() if is_empty(item) and (sub := attr.sub(str(key)))
+    }
+    return names - cleaned.keys()
+
+
 def clean(attr: Attribute, value: Any, label: str | None = None):
     """`value` for `attr` as we store it; None when it holds nothing (clears the
     attribute). 400 invalidValue for anything of the wrong type or shape."""

@@ -252,6 +252,32 @@ def test_clearing_the_last_enterprise_attribute_drops_the_extension(contoso_scim
     assert ENTERPRISE_URN not in body and body["schemas"] == [USER_URN]
 
 
+@pytest.mark.parametrize("empty", ["", None])
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda empty: {"op": "replace", "path": "name", "value": {"givenName": empty}},
+        lambda empty: {"op": "Add", "path": "name", "value": {"givenName": empty}},
+        lambda empty: {"op": "replace", "value": {"name": {"givenName": empty}}},
+        lambda empty: {"op": "replace", "value": {"name.givenName": empty}},
+    ],
+    ids=["replace name", "add name", "path-less name", "path-less name.givenName"],
+)
+def test_clearing_one_sub_attribute_keeps_the_others(contoso_scim, dana, operation, empty):
+    response = contoso_scim.patch(f"Users/{dana['id']}", patch_body(operation(empty)))
+    assert response.status_code == 200, response.content
+    expected = {k: v for k, v in FULL_USER["name"].items() if k != "givenName"}
+    assert get(contoso_scim, dana)["name"] == expected
+
+
+def test_a_merged_value_sets_some_sub_attributes_and_clears_others(contoso_scim, dana):
+    value = {"name": {"givenName": None, "familyName": "Fisher-Lee", "middleName": ""}}
+    contoso_scim.patch(f"Users/{dana['id']}", patch_body({"op": "replace", "value": value}))
+    expected = {**FULL_USER["name"], "familyName": "Fisher-Lee"}
+    del expected["givenName"], expected["middleName"]
+    assert get(contoso_scim, dana)["name"] == expected
+
+
 # --- multi-valued attributes ---------------------------------------------------------
 
 
@@ -275,6 +301,43 @@ def test_remove_of_one_filtered_value_keeps_the_others(contoso_scim, dana):
     )
     types = [p["type"] for p in get(contoso_scim, dana)["phoneNumbers"]]
     assert types == ["work", "fax"]
+
+
+def test_add_to_a_filtered_value_merges_and_empty_sub_attributes_clear(contoso_scim, dana):
+    response = contoso_scim.patch(
+        f"Users/{dana['id']}",
+        patch_body(
+            {"op": "add", "path": 'addresses[type eq "work"]', "value": {"locality": ""}},
+            {"op": "add", "path": 'addresses[type eq "work"]', "value": {"region": "BE"}},
+        ),
+    )
+    assert response.status_code == 200, response.content
+    [address] = get(contoso_scim, dana)["addresses"]
+    expected = {**FULL_USER["addresses"][0], "region": "BE"}
+    del expected["locality"]
+    assert address == expected
+
+
+def test_add_of_primary_alone_to_a_filtered_value_keeps_its_value(contoso_scim, dana):
+    response = contoso_scim.patch(
+        f"Users/{dana['id']}",
+        patch_body({"op": "add", "path": 'emails[type eq "home"]', "value": {"primary": True}}),
+    )
+    assert response.status_code == 200, response.content
+    assert get(contoso_scim, dana)["emails"] == [
+        {"value": "dana.fisher@contoso.example", "type": "work", "primary": False},
+        {"value": "Dana@Home.example", "type": "home", "primary": True},
+    ]
+
+
+@pytest.mark.parametrize("empty", ["", None, {}, []])
+def test_a_filtered_value_replaced_with_nothing_is_removed(contoso_scim, dana, empty):
+    response = contoso_scim.patch(
+        f"Users/{dana['id']}",
+        patch_body({"op": "replace", "path": 'phoneNumbers[type eq "mobile"]', "value": empty}),
+    )
+    assert response.status_code == 200, response.content
+    assert [p["type"] for p in get(contoso_scim, dana)["phoneNumbers"]] == ["work", "fax"]
 
 
 def test_making_one_value_primary_makes_the_others_not_primary(contoso_scim, dana):
