@@ -233,11 +233,16 @@ def pairs_for(resource_type: ResourceType, schema: Schema | None, op: str, value
     return pairs
 
 
-def apply(document: dict, resource_type: ResourceType, op: str, target: Target, value: Any) -> None:
-    """Apply one operation to `document` in memory. RFC 7644 §3.5.2, with Entra's
-    readings: an add or replace of `attr[type eq "x"].sub` that matches nothing creates
-    that value, and "" or null clears (Microsoft's validator checks both)."""
+def apply(
+    document: dict, resource_type: ResourceType, op: str, target: Target, value: Any, own_id: str
+) -> None:
+    """Apply one operation to `document` (of the resource `own_id`) in memory. RFC 7644
+    §3.5.2, with Entra's readings: an add or replace of `attr[type eq "x"].sub` that
+    matches nothing creates that value, and "" or null clears (Microsoft's validator
+    checks both)."""
     attr = target.attribute
+    if attr.name == "id" and op != "remove" and value == own_id and not target.sub:
+        return  # its own id, sent along with what a replace sets: nothing to change
     if attr.mutability == "readOnly" or (target.sub and target.sub.mutability == "readOnly"):
         raise bad_request(f"{attr.name} is read-only.", "mutability")
     if not attr.stored:

@@ -332,7 +332,7 @@ def apply_operations(group: ScimGroup, operations: list[documents.Operation]) ->
             if target.attribute.name == MEMBERS:
                 apply_members(group, op, target, value, changes)
             else:
-                documents.apply(document, GROUP, op, target, value)
+                documents.apply(document, GROUP, op, target, value, str(group.id))
         changes.changes = history.diff(group.data, document) + history.members(
             changes.added_ids, changes.removed_ids
         )

@@ -41,7 +41,7 @@ def apply_operations(user: ScimUser, body: dict) -> list[dict]:
     by attribute (history.diff), for the provisioning log."""
     document = documents.copy(user.data)
     for op, target, value in documents.operations(USER, body):
-        documents.apply(document, USER, op, target, value)
+        documents.apply(document, USER, op, target, value, str(user.id))
     changes = history.diff(user.data, document)
     user.data = document
     return changes

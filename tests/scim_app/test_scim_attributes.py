@@ -508,6 +508,20 @@ def test_read_only_attributes_cannot_be_patched(contoso_scim, dana):
     assert_scim_error(response, 400, "mutability")
 
 
+def test_a_user_patched_with_its_own_id_along_is_changed_and_another_id_refused(contoso_scim, dana):
+    own = {"op": "replace", "value": {"active": False, "id": dana["id"]}}
+    response = contoso_scim.patch(f"Users/{dana['id']}", patch_body(own))
+    assert response.status_code == 200 and response.json()["active"] is False
+
+    for operation in (
+        {"op": "replace", "value": {"active": True, "id": dana["id"].upper()}},
+        {"op": "replace", "path": "id", "value": "0b9e1d2c-3f4a-4b5c-8d6e-7f8091a2b3c4"},
+    ):
+        response = contoso_scim.patch(f"Users/{dana['id']}", patch_body(operation))
+        assert_scim_error(response, 400, "mutability")
+    assert get(contoso_scim, dana)["active"] is False
+
+
 # --- discovery tells the truth -------------------------------------------------------
 
 

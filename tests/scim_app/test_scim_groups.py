@@ -135,6 +135,19 @@ def test_rename(contoso_scim, finance):
     assert contoso_scim.get(f"Groups/{finance['id']}").json()["displayName"] == "Finance & Ops"
 
 
+def test_a_path_less_replace_may_carry_the_groups_own_id_but_no_other(contoso_scim, finance):
+    # Some clients send the group back with its id; the id is not theirs to change.
+    own = {"op": "replace", "value": {"id": finance["id"], "displayName": "Finance & Ops"}}
+    assert contoso_scim.patch(f"Groups/{finance['id']}", patch_body(own)).status_code == 204
+    assert contoso_scim.get(f"Groups/{finance['id']}").json()["displayName"] == "Finance & Ops"
+
+    other_id = "0b9e1d2c-3f4a-4b5c-8d6e-7f8091a2b3c4"
+    other = {"op": "replace", "value": {"id": other_id, "displayName": "Renamed"}}
+    response = contoso_scim.patch(f"Groups/{finance['id']}", patch_body(other))
+    assert_scim_error(response, 400, "mutability")
+    assert contoso_scim.get(f"Groups/{finance['id']}").json()["displayName"] == "Finance & Ops"
+
+
 def test_rename_onto_another_group_is_409(contoso_scim, finance):
     other = create_group(contoso_scim, "Sales")
     response = contoso_scim.patch(
