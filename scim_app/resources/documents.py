@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from scim2_filter_parser import ast
-from scim2_filter_parser.lexer import SCIMLexer
-from scim2_filter_parser.parser import SCIMParser
 
 from scim_app.endpoint.errors import ScimError, bad_request
 
-from . import values
+from . import filter_syntax, values
 from .attributes import Attribute, ResourceType, Schema
 
 OPS = ("add", "replace", "remove")
@@ -440,7 +438,7 @@ class ValueFilter:
     @classmethod
     def parse(cls, attr: Attribute, text: str) -> "ValueFilter":
         try:
-            tree = SCIMParser().parse(SCIMLexer().tokenize(text))
+            tree = filter_syntax.parse(text)
         except Exception as exc:  # the parser raises SCIMParserError, the lexer ValueError
             raise bad_request(
                 f"The filter [{text}] could not be parsed: {exc}", "invalidFilter"

@@ -23,15 +23,13 @@ from django.db.models.functions import Lower
 from django.db.models.lookups import Contains, EndsWith, Exact, IsNull, StartsWith
 from django.utils.dateparse import parse_datetime
 from scim2_filter_parser import ast
-from scim2_filter_parser.lexer import SCIMLexer
-from scim2_filter_parser.parser import SCIMParser
 
 from sat_portal.prepared import PreparedQuery
 from scim_app.endpoint.errors import ScimError
 from scim_app.models import Membership, ScimGroup
 from sites.models import Site
 
-from . import users
+from . import filter_syntax, users
 from .attributes import GROUP, RESOURCE_TYPES, USER, Attribute, ResourceType, Schema
 from .json_queries import ArrayCondition, JsonArrayAny
 
@@ -349,7 +347,7 @@ def parse(filter_text: str, resource_type: ResourceType) -> Q:
     if len(filter_text) > MAX_FILTER_LENGTH:
         raise invalid(f"The filter is longer than {MAX_FILTER_LENGTH} characters.")
     try:
-        tree = SCIMParser().parse(SCIMLexer().tokenize(filter_text))
+        tree = filter_syntax.parse(filter_text)
     except RecursionError:
         raise invalid("The filter is nested too deeply.") from None
     except Exception as exc:  # the parser raises SCIMParserError, the lexer ValueError

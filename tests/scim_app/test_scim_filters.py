@@ -1,5 +1,6 @@
 """Filters (RFC 7644 §3.4.2.2) evaluated by the database, site-scoped first."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -259,3 +260,32 @@ def test_a_user_with_two_work_addresses_is_found_by_either(contoso_scim, users):
     )
     assert names(contoso_scim, f'{work} eq "lee@fabrikam.example"') == set()
     assert names(contoso_scim, f'{work} eq "lee@contoso.example"') == {"lee@contoso"}
+
+
+@pytest.mark.parametrize(
+    "name", ['Team "A"', "R&D \\ EMEA", 'TestGrp-!@#$%^&*()_+=-{}][":;\'/.,?\\1', "Café\tBar"]
+)
+def test_a_group_whose_name_needs_escaping_is_found_by_entras_matching_query(contoso_scim, name):
+    # Filter values are JSON strings (RFC 7644 §3.4.2.2): `"` and `\` come escaped.
+    group = create_group(contoso_scim, name)
+    quoted = json.dumps(name, ensure_ascii=False)
+    response = contoso_scim.get(
+        "Groups", filter=f"displayName eq {quoted}", excludedAttributes="members"
+    )
+    assert response.status_code == 200, response.content
+    assert [found["id"] for found in response.json()["Resources"]] == [group["id"]]
+
+
+def test_an_escaped_quote_works_in_a_patch_paths_filter(contoso_scim):
+    roles = [{"value": 'r"1', "type": "app"}, {"value": "r2", "type": "app"}]
+    user = create_user(contoso_scim, "roles@contoso.example", roles=roles)
+    response = contoso_scim.patch(
+        f"Users/{user['id']}", patch_body({"op": "remove", "path": 'roles[value eq "r\\"1"]'})
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["roles"] == [{"value": "r2", "type": "app"}]
+
+
+@pytest.mark.parametrize("filter_text", ['displayName eq "DOMAIN\\group"', 'displayName eq "a\\"'])
+def test_a_malformed_escape_in_a_filter_value_is_400(contoso_scim, filter_text):
+    assert_scim_error(contoso_scim.get("Groups", filter=filter_text), 400, "invalidFilter")
