@@ -205,15 +205,16 @@ def expand(resource_type: ResourceType, op: str, raw_path: Any, value: Any):
                 return []
             return [(target, value)]
         # The path is a whole schema: like a path-less operation on its attributes.
-        if op == "remove" and schema is not resource_type.schema:
-            return [(Target(schema, attr), None) for attr in schema.attributes if attr.writable]
-        return pairs_for(resource_type, schema, op, value)
+        return pairs_for(resource_type, schema, op, None if op == "remove" else value)
     if op == "remove":
         raise bad_request("A remove operation needs a 'path'.", "noTarget")
     return pairs_for(resource_type, None, op, value)
 
 
 def pairs_for(resource_type: ResourceType, schema: Schema | None, op: str, value: Any):
+    if schema not in (None, resource_type.schema) and values.is_empty(value):
+        # An extension removed, or set to null or {}: each of its attributes is cleared.
+        return [(Target(schema, attr), None) for attr in schema.attributes if attr.writable]
     if not isinstance(value, dict):
         raise bad_request("An operation without 'path' needs an object 'value'.", "invalidValue")
     pairs = []
@@ -222,7 +223,7 @@ def pairs_for(resource_type: ResourceType, schema: Schema | None, op: str, value
         if key.lower() in ENVELOPE:
             continue
         nested = resource_type.schema_for(key)
-        if nested is not None and isinstance(item, dict):
+        if nested is not None and (isinstance(item, dict) or values.is_empty(item)):
             pairs.extend(pairs_for(resource_type, nested, op, item))
         elif schema is not None and schema is not resource_type.schema:
             pairs.append((parse_path(resource_type, f"{schema.urn}:{key}"), item))

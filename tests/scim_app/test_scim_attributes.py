@@ -278,6 +278,24 @@ def test_a_merged_value_sets_some_sub_attributes_and_clears_others(contoso_scim,
     assert get(contoso_scim, dana)["name"] == expected
 
 
+@pytest.mark.parametrize(
+    "operation",
+    [
+        {"op": "replace", "value": {ENTERPRISE_URN: None}},
+        {"op": "replace", "value": {ENTERPRISE_URN: {}}},
+        {"op": "replace", "path": ENTERPRISE_URN, "value": None},
+        {"op": "remove", "path": ENTERPRISE_URN},
+    ],
+    ids=["path-less null", "path-less {}", "path null", "remove"],
+)
+def test_the_whole_enterprise_extension_cleared_at_once(contoso_scim, dana, operation):
+    response = contoso_scim.patch(f"Users/{dana['id']}", patch_body(operation))
+    assert response.status_code == 200, response.content
+    body = get(contoso_scim, dana)
+    assert ENTERPRISE_URN not in body and body["schemas"] == [USER_URN]
+    assert body["title"] == FULL_USER["title"]
+
+
 # --- multi-valued attributes ---------------------------------------------------------
 
 

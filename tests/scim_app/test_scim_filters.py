@@ -263,7 +263,7 @@ def test_a_user_with_two_work_addresses_is_found_by_either(contoso_scim, users):
 
 
 @pytest.mark.parametrize(
-    "name", ['Team "A"', "R&D \\ EMEA", 'TestGrp-!@#$%^&*()_+=-{}][":;\'/.,?\\1', "Café\tBar"]
+    "name", ['Team "A"', "R&D \\ EMEA", "TestGrp-!@#$%^&*()_+=-{}][\":;'/.,?\\1", "Café\tBar"]
 )
 def test_a_group_whose_name_needs_escaping_is_found_by_entras_matching_query(contoso_scim, name):
     # Filter values are JSON strings (RFC 7644 §3.4.2.2): `"` and `\` come escaped.
