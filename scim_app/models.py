@@ -62,7 +62,9 @@ class ScimUser(LoadedAsIs):
     work_email = models.CharField("work email", max_length=EMAIL_MAX, blank=True)
     # True when `emails` holds more than one work address (Entra sends one; other
     # clients may send more): a filter on the work address then also looks at the rest.
-    more_work_emails = models.BooleanField(default=False, editable=False)
+    # A database default too, so that rows written without it (by the code before it,
+    # during a rolling deploy, or by a bulk load) are valid.
+    more_work_emails = models.BooleanField(default=False, db_default=False, editable=False)
     # Every address, lower-cased, one per line between newlines ("\na@x\nb@y\n"), so
     # that `emails.value eq/sw/ew/co` can match any of them on any database.
     email_values = models.TextField(blank=True, default="", editable=False)
