@@ -31,7 +31,9 @@ def of_site(site: Site | int) -> QuerySet[ScimUser]:
 def from_resource(user: ScimUser, body: dict) -> None:
     """Set every attribute from a whole User resource (POST and PUT): what the body
     leaves out is cleared, as a replace should (RFC 7644 §3.5.1)."""
-    document = documents.from_resource(USER, body)
+    # `groups` is read-only (RFC 7643 §4.1.2: set through the groups' members), and a
+    # client that PUTs back what another service returned may send it: ignored, like id.
+    document = documents.from_resource(USER, body, skip=("groups",))
     document.setdefault("active", True)
     user.data = document
 

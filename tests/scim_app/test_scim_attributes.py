@@ -503,6 +503,15 @@ def test_an_attribute_we_do_not_store_is_refused_not_dropped(contoso_scim, extra
     assert not ScimUser.objects.exists()
 
 
+def test_a_users_read_only_groups_are_ignored_by_post_and_put(contoso_scim):
+    groups = [{"value": "0b9e1d2c-3f4a-4b5c-8d6e-7f8091a2b3c4", "display": "Finance"}]
+    user = create_user(contoso_scim, "g@contoso.example", groups=groups)
+    assert "groups" not in user
+    body = {"userName": "g@contoso.example", "title": "CFO", "groups": groups}
+    response = contoso_scim.put(f"Users/{user['id']}", body)
+    assert response.status_code == 200 and response.json()["title"] == "CFO"
+
+
 def test_unknown_attributes_without_a_value_are_harmless(contoso_scim):
     body = entra_user("new@contoso.example", favouriteColour=None, roles=[], groups=[])
     assert contoso_scim.post("Users", body).status_code == 201
