@@ -312,8 +312,15 @@ def apply_multi(here: dict, op: str, target: Target, value: Any) -> None:
             [] if values.is_empty(value) or op == "remove" else values.items(attr, value, attr.name)
         )
         if op == "add":
-            touched = [entry for entry in given if entry not in entries]
-            entries += touched
+            # RFC 7644 §3.5.2.1: a value already there is not added again; one that
+            # differs only in its other sub-attributes (primary, display) is merged.
+            for entry in given:
+                existing = next((e for e in entries if same_value(attr, e, entry)), None)
+                if existing is None:
+                    entries.append(entry)
+                else:
+                    existing.update(entry)
+                touched.append(existing or entry)
         elif op == "replace":
             entries = touched = given
         elif value is None:
@@ -411,6 +418,17 @@ def matches_any(attr: Attribute, entry: dict, value: Any) -> bool:
         if isinstance(raw, str) and same(value_sub, entry.get("value"), raw):
             return True
     return False
+
+
+def same_value(attr: Attribute, stored: dict, given: dict) -> bool:
+    """Whether two values of a multi-valued attribute are one: the same `value` of the
+    same type (an address in any case is one address), or equal whole for attributes
+    without a `value` (addresses)."""
+    value_sub = attr.sub("value")
+    if value_sub is None:
+        return stored == given
+    same_type = str(stored.get("type", "")).lower() == str(given.get("type", "")).lower()
+    return same_type and same(value_sub, stored.get("value"), given.get("value"))
 
 
 def same(attr: Attribute, stored: Any, given: Any) -> bool:

@@ -392,6 +392,21 @@ def test_add_to_a_multi_valued_attribute_appends(contoso_scim, dana):
     assert body["ims"] == FULL_USER["ims"] + ims
 
 
+def test_adding_a_value_already_there_merges_into_it_instead_of_repeating_it(contoso_scim, dana):
+    home = {"value": "DANA@home.example", "type": "home", "primary": True}
+    other = {"value": "d@other.example", "type": "other"}
+    response = contoso_scim.patch(
+        f"Users/{dana['id']}",
+        patch_body({"op": "add", "path": "emails", "value": [home, other, other]}),
+    )
+    assert response.status_code == 200, response.content
+    assert get(contoso_scim, dana)["emails"] == [
+        {"value": "dana.fisher@contoso.example", "type": "work", "primary": False},
+        {"value": "DANA@home.example", "type": "home", "primary": True},
+        other,
+    ]
+
+
 # --- manager -------------------------------------------------------------------------
 
 MANAGER = f"{ENTERPRISE_URN}:manager"
