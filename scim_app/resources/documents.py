@@ -372,11 +372,11 @@ def apply_multi(here: dict, op: str, target: Target, value: Any) -> None:
                     # selects them by (their type, say). Their places stay.
                     for position, entry in enumerate(entries):
                         if any(entry is m for m in matched):
-                            keep = entry if op == "add" else value_filter.keep(entry)
-                            merged = {k: v for k, v in {**keep, **new}.items() if k not in gone}
-                            if "value" in gone:
-                                merged = {}  # a value without its `value` is none
-                            elif merged:
+                            merged = {}  # a value without its `value` is none
+                            if "value" not in gone:
+                                keep = entry if op == "add" else value_filter.keep(entry)
+                                merged = {k: v for k, v in (keep | new).items() if k not in gone}
+                            if merged:
                                 merged = values.item(attr, merged, attr.name)
                             entries[position] = merged
                             touched.append(merged)
